@@ -1,0 +1,51 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+LISTEN_ADDR ?= 127.0.0.1:8080
+export LISTEN_ADDR
+
+# A development secret, new each run, unless you set one.
+ifndef JWT_SECRET
+JWT_SECRET := $(shell head -c 32 /dev/urandom | base64)
+endif
+export JWT_SECRET
+
+.PHONY: run test lint build deps serve
+
+## run: serve the API; with DATABASE_URL unset, on a throwaway local Postgres
+run: deps build
+ifdef DATABASE_URL
+	@$(MAKE) --no-print-directory serve
+else
+	@$(GO) run ./cmd/devpg -- $(MAKE) --no-print-directory serve
+endif
+
+## test: the whole suite, go test -race, against a real Postgres
+test: deps
+ifdef TEST_DATABASE_URL
+	$(GO) test -race -count=1 ./...
+else
+	$(GO) run ./cmd/devpg -- $(GO) test -race -count=1 ./...
+endif
+
+## lint: go vet and staticcheck
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+build:
+	@$(GO) build -o bin/todoapi ./cmd/todoapi
+
+## deps: install the PostgreSQL server when the machine has none (Debian)
+deps:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ echo "installing postgresql (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+serve:
+	@token=$$(bin/todoapi token --sub alice --ttl 24h) && other=$$(bin/todoapi token --sub bob --ttl 24h) && \
+	echo && echo "Docs UI:      http://$(LISTEN_ADDR)/docs   (Authorize -> paste a token)" && \
+	echo "Token alice:  $$token" && echo "Token bob:    $$other" && \
+	echo "Try:          curl -H \"Authorization: Bearer $$token\" -d '{\"title\":\"x\"}' http://$(LISTEN_ADDR)/v1/todos" && \
+	echo "More tokens:  JWT_SECRET=$$JWT_SECRET bin/todoapi token --sub <user-id>" && echo
+	@exec bin/todoapi serve

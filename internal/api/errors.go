@@ -1,0 +1,41 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/todoapi/todoapi/internal/todo"
+)
+
+func init() {
+	// Huma puts the Go error text into the body of every error it makes,
+	// 500s included. Server errors keep only their fixed message: the cause is
+	// logged by problem, never sent.
+	base := huma.NewError
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		if status >= http.StatusInternalServerError {
+			return base(status, http.StatusText(status))
+		}
+		return base(status, msg, errs...)
+	}
+	// Lists are never null in the schema: handlers always return a slice.
+	huma.DefaultArrayNullable = false
+}
+
+// problem maps a store error onto the HTTP error a client sees. Anything it
+// does not know is logged and becomes a bare 500.
+func (s *server) problem(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, todo.ErrNotFound):
+		return huma.Error404NotFound("todo not found")
+	case errors.Is(err, todo.ErrInvalid):
+		return huma.Error422UnprocessableEntity("a value is out of range or not valid text")
+	case errors.Is(err, todo.ErrForbidden):
+		return huma.Error403Forbidden("not allowed")
+	}
+	s.Logger.ErrorContext(ctx, "request failed", "err", err)
+	return huma.Error500InternalServerError("")
+}

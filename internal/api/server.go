@@ -1,0 +1,61 @@
+// Package api serves the HTTP API: Huma operations on a chi router, an
+// OpenAPI 3.1 document and a docs UI. It decides nothing about who may see a
+// row; it passes the verified user to the store, and Postgres decides.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/todoapi/todoapi/internal/auth"
+	"github.com/todoapi/todoapi/internal/todo"
+)
+
+// Version is the API's version in the OpenAPI document.
+const Version = "1.0.0"
+
+// maxBodyBytes caps request bodies: the largest valid todo is about 42 KB.
+const maxBodyBytes = 64 << 10
+
+// Deps are what the server needs from the rest of the program.
+type Deps struct {
+	Todos    todo.Store
+	Verifier *auth.Verifier
+	// Ready reports whether the service can serve requests (database reachable,
+	// schema current); nil means always ready.
+	Ready  func(context.Context) error
+	Logger *slog.Logger
+}
+
+type server struct {
+	Deps
+	api huma.API
+}
+
+// NewServer returns the whole HTTP API as one handler.
+func NewServer(deps Deps) http.Handler {
+	if deps.Ready == nil {
+		deps.Ready = func(context.Context) error { return nil }
+	}
+	router := chi.NewMux()
+	router.Use(middleware.RequestID, accessLog(deps.Logger), recoverProblem(deps.Logger), secureHeaders, formAsJSON)
+
+	config := huma.DefaultConfig("Todo API", Version)
+	config.Info.Description = "Each person's todos, kept apart by PostgreSQL row-level security. " +
+		"Every /v1 operation needs `Authorization: Bearer <JWT>`."
+	config.CreateHooks = nil // no $schema links in bodies
+	config.DocsRenderer = huma.DocsRendererSwaggerUI
+	config.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+	}
+	s := &server{Deps: deps, api: humachi.New(router, config)}
+	s.api.UseMiddleware(s.authenticate)
+	s.routes()
+	return router
+}

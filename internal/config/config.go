@@ -1,0 +1,60 @@
+// Package config reads the service's settings from the environment (12-factor).
+// Only cmd calls it; everything else is handed the values it needs.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/todoapi/todoapi/internal/auth"
+)
+
+// MaxLeeway bounds JWT_LEEWAY: more clock skew than this hides real expiry.
+const MaxLeeway = time.Minute
+
+// Config is every setting of `todoapi serve` and `todoapi token`.
+type Config struct {
+	DatabaseURL string      // DATABASE_URL: the API's login role, granted todo_app
+	ListenAddr  string      // LISTEN_ADDR, default 127.0.0.1:8080
+	Auth        auth.Config // JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, JWT_LEEWAY (default 30s)
+	LogLevel    slog.Level  // LOG_LEVEL: debug, info (default), warn, error
+}
+
+// Load reads the configuration through getenv and checks it.
+func Load(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		DatabaseURL: getenv("DATABASE_URL"),
+		ListenAddr:  getenv("LISTEN_ADDR"),
+		Auth: auth.Config{
+			Secret:   []byte(getenv("JWT_SECRET")),
+			Issuer:   getenv("JWT_ISSUER"),
+			Audience: getenv("JWT_AUDIENCE"),
+			Leeway:   30 * time.Second,
+		},
+	}
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = "127.0.0.1:8080"
+	}
+	var errs []error
+	if v := getenv("JWT_LEEWAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("JWT_LEEWAY: %w", err))
+		case d < 0 || d > MaxLeeway:
+			errs = append(errs, fmt.Errorf("JWT_LEEWAY must be between 0 and %s, got %s", MaxLeeway, d))
+		}
+		cfg.Auth.Leeway = d
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+		}
+	}
+	if len(cfg.Auth.Secret) < auth.MinSecretLen {
+		errs = append(errs, fmt.Errorf("JWT_SECRET must be set to at least %d bytes (e.g. `openssl rand -base64 32`)", auth.MinSecretLen))
+	}
+	return cfg, errors.Join(errs...)
+}
