@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -24,32 +25,63 @@ func (b fieldsBody) fields() todo.Fields {
 }
 
 // patchBody is a JSON merge patch (RFC 7396) of the writable fields: an
-// omitted field stays as it is; due_at: null clears the due date.
+// omitted member stays as it is, and null removes it, which resets it to its
+// default (description "", completed false, no due date). A title cannot be
+// removed.
 type patchBody struct {
-	Title       *string      `json:"title,omitempty" minLength:"1" maxLength:"500" pattern:"\\S" patternDescription:"not blank" doc:"What to do."`
-	Description *string      `json:"description,omitempty" maxLength:"10000" doc:"Free-form details."`
-	Completed   *bool        `json:"completed,omitempty" doc:"Whether it is done."`
-	DueAt       optionalTime `json:"due_at,omitempty" doc:"When it is due; null clears it."`
+	Title       optional[string]    `json:"title,omitempty" minLength:"1" maxLength:"500" pattern:"\\S" patternDescription:"not blank" doc:"What to do; cannot be null."`
+	Description optional[string]    `json:"description,omitempty" maxLength:"10000" nullable:"true" doc:"Free-form details; null clears them."`
+	Completed   optional[bool]      `json:"completed,omitempty" nullable:"true" doc:"Whether it is done; null means false."`
+	DueAt       optional[time.Time] `json:"due_at,omitempty" nullable:"true" doc:"When it is due; null clears it."`
 }
 
-// optionalTime tells an omitted field (Set false) from an explicit null.
-type optionalTime struct {
-	Set   bool
-	Value *time.Time
+// patch turns the body into the domain's change, or a 422 for a null title.
+func (b patchBody) patch() (todo.Patch, error) {
+	if b.Title.Null {
+		return todo.Patch{}, huma.Error422UnprocessableEntity("validation failed",
+			&huma.ErrorDetail{Location: "body.title", Message: "title cannot be null"})
+	}
+	p := todo.Patch{Title: b.Title.ptr(), Description: b.Description.ptr(), Completed: b.Completed.ptr(),
+		SetDueAt: b.DueAt.Set, DueAt: b.DueAt.ptr()}
+	if b.DueAt.Null {
+		p.DueAt = nil
+	}
+	return p, nil
 }
 
-// UnmarshalJSON is only called when the field is present.
-func (o *optionalTime) UnmarshalJSON(b []byte) error {
+// optional is one member of a merge patch: absent (Set false), null (Null),
+// or a value. Its schema is T's; the field's tags add nullable where allowed.
+type optional[T any] struct {
+	Set, Null bool
+	Value     T
+}
+
+// UnmarshalJSON is only called for a member that is present.
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
 	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
 	return json.Unmarshal(b, &o.Value)
 }
 
-// Schema documents the field as a nullable date-time.
-func (optionalTime) Schema(huma.Registry) *huma.Schema {
-	return &huma.Schema{Type: huma.TypeString, Format: "date-time", Nullable: true}
+// Schema documents the member as T.
+func (optional[T]) Schema(r huma.Registry) *huma.Schema {
+	return r.Schema(reflect.TypeFor[T](), false, "")
 }
 
-type todoPath struct {
+// ptr is the member's new value: nil when absent, T's zero value when null.
+func (o optional[T]) ptr() *T {
+	if !o.Set {
+		return nil
+	}
+	return &o.Value
+}
+
+// TodoPath is the path parameter of the single-todo operations. It is
+// exported because Huma reads embedded parameter structs only when exported.
+type TodoPath struct {
 	ID string `path:"id" format:"uuid" doc:"The todo's id."`
 }
 
@@ -95,7 +127,7 @@ func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, err
 	return out, nil
 }
 
-func (s *server) getTodo(ctx context.Context, in *todoPath) (*todoOutput, error) {
+func (s *server) getTodo(ctx context.Context, in *TodoPath) (*todoOutput, error) {
 	t, err := s.Todos.Get(ctx, userID(ctx), in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
@@ -104,7 +136,7 @@ func (s *server) getTodo(ctx context.Context, in *todoPath) (*todoOutput, error)
 }
 
 type replaceInput struct {
-	todoPath
+	TodoPath
 	Body fieldsBody
 }
 
@@ -117,14 +149,15 @@ func (s *server) replaceTodo(ctx context.Context, in *replaceInput) (*todoOutput
 }
 
 type updateInput struct {
-	todoPath
+	TodoPath
 	Body patchBody `contentType:"application/merge-patch+json"`
 }
 
 func (s *server) updateTodo(ctx context.Context, in *updateInput) (*todoOutput, error) {
-	b := in.Body
-	patch := todo.Patch{Title: b.Title, Description: b.Description, Completed: b.Completed,
-		SetDueAt: b.DueAt.Set, DueAt: b.DueAt.Value}
+	patch, err := in.Body.patch()
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.Todos.Update(ctx, userID(ctx), in.ID, patch)
 	if err != nil {
 		return nil, s.problem(ctx, err)
@@ -132,7 +165,7 @@ func (s *server) updateTodo(ctx context.Context, in *updateInput) (*todoOutput, 
 	return &todoOutput{Body: t}, nil
 }
 
-func (s *server) deleteTodo(ctx context.Context, in *todoPath) (*struct{}, error) {
+func (s *server) deleteTodo(ctx context.Context, in *TodoPath) (*struct{}, error) {
 	if err := s.Todos.Delete(ctx, userID(ctx), in.ID); err != nil {
 		return nil, s.problem(ctx, err)
 	}

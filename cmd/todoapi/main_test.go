@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/todoapi/todoapi/internal/devdb"
+)
+
+const testSecret = "main-test-secret-main-test-secret"
+
+func getenv(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// start runs `todoapi serve` on a free port and returns its base URL once
+// /healthz answers, and a function that stops it and returns run's error.
+func start(t *testing.T, env map[string]string) (string, func() error) {
+	t.Helper()
+	env["LISTEN_ADDR"] = "127.0.0.1:0"
+	env["JWT_SECRET"] = testSecret
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, getenv(env), w, io.Discard)
+		w.Close()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	go io.Copy(io.Discard, out) //nolint:errcheck
+	if err != nil {
+		cancel()
+		t.Fatalf("serve did not start: %v (run: %v)", err, <-done)
+	}
+	_, rest, _ := strings.Cut(line, "listening on ")
+	base, _, _ := strings.Cut(rest, " ")
+	stop := sync.OnceValue(func() error { cancel(); return <-done })
+	t.Cleanup(func() { _ = stop() })
+	for range 50 {
+		if res, err := http.Get(base + "/healthz"); err == nil {
+			res.Body.Close()
+			return base, stop
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("no /healthz")
+	return "", nil
+}
+
+func tokenFor(t *testing.T, sub string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--sub", sub}, getenv(map[string]string{"JWT_SECRET": testSecret}), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out.String())
+}
+
+func request(t *testing.T, method, url, tok, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded") // as curl -d sends
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestServeEndToEnd is the README's promise: a token from `todoapi token`
+// creates a todo that another user's token cannot see.
+func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
+	tdb := devdb.New(t)
+	base, stop := start(t, map[string]string{"DATABASE_URL": tdb.APIURL})
+	alice, bob := tokenFor(t, "alice"), tokenFor(t, "bob")
+
+	if status, body := request(t, "POST", base+"/v1/todos", alice, `{"title":"x"}`); status != 201 {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	if _, body := request(t, "GET", base+"/v1/todos", alice, ""); !strings.Contains(body, `"title":"x"`) {
+		t.Errorf("alice's list lacks her todo: %s", body)
+	}
+	if _, body := request(t, "GET", base+"/v1/todos", bob, ""); body != `{"items":[],"next_cursor":null}`+"\n" {
+		t.Errorf("bob's list: %s", body)
+	}
+	if status, _ := request(t, "GET", base+"/readyz", "", ""); status != 200 {
+		t.Errorf("readyz: %d", status)
+	}
+
+	huge := strings.Repeat("a", 1<<20)
+	if status, _ := request(t, "GET", base+"/v1/todos", huge, ""); status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("1 MB token: %d, want 431", status)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+func TestServeRefusesUnsafeDatabase(t *testing.T) {
+	t.Parallel()
+	tdb := devdb.New(t)
+	conn, err := pgx.Connect(context.Background(), tdb.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "ALTER TABLE todos NO FORCE ROW LEVEL SECURITY"); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_SECRET": testSecret, "LISTEN_ADDR": "127.0.0.1:0"}
+	err = run(context.Background(), []string{"serve"}, getenv(env), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "refusing to serve") {
+		t.Fatalf("run = %v, want a refusal", err)
+	}
+}
+
+func TestServeRefusesBadConfig(t *testing.T) {
+	t.Parallel()
+	for name, env := range map[string]map[string]string{
+		"short secret": {"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "JWT_SECRET": "short"},
+		"no database":  {"JWT_SECRET": testSecret},
+		"leeway":       {"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "JWT_SECRET": testSecret, "JWT_LEEWAY": "5m"},
+	} {
+		if err := run(context.Background(), []string{"serve"}, getenv(env), io.Discard, io.Discard); err == nil {
+			t.Errorf("%s: serve started", name)
+		}
+	}
+}
+
+func TestMigrateCommands(t *testing.T) {
+	t.Parallel()
+	tdb := devdb.New(t)
+	env := getenv(map[string]string{"DATABASE_URL": tdb.OwnerURL})
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "version"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "schema version 1 (dirty: false") {
+		t.Errorf("version: %q", out.String())
+	}
+	for _, args := range [][]string{{"migrate", "down"}, {"migrate", "up"}, {"migrate", "up"}} {
+		out.Reset()
+		if err := run(context.Background(), args, env, &out, io.Discard); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	if !strings.HasPrefix(out.String(), "schema version 1 (dirty: false") {
+		t.Errorf("after down and up twice: %q", out.String())
+	}
+}

@@ -1,0 +1,70 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestOpenAPIAndDocs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	res := e.call(t, http.MethodGet, "/openapi.json", "", "")
+	if res.status != http.StatusOK {
+		t.Fatalf("openapi.json: %d", res.status)
+	}
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Paths   map[string]map[string]struct {
+			OperationID string                `json:"operationId"`
+			Security    []map[string][]string `json:"security"`
+		} `json:"paths"`
+		Components struct {
+			SecuritySchemes map[string]struct{ Type, Scheme string } `json:"securitySchemes"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(res.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Errorf("openapi %q, want 3.1", doc.OpenAPI)
+	}
+	if s := doc.Components.SecuritySchemes["bearer"]; s.Type != "http" || s.Scheme != "bearer" {
+		t.Errorf("bearer scheme: %+v", s)
+	}
+	ops := 0
+	for path, methods := range doc.Paths {
+		for method, op := range methods {
+			if strings.HasPrefix(path, "/v1/") {
+				ops++
+				if len(op.Security) != 1 || op.Security[0]["bearer"] == nil {
+					t.Errorf("%s %s (%s) has no bearer security", method, path, op.OperationID)
+				}
+			}
+		}
+	}
+	if ops != 6 {
+		t.Errorf("%d /v1 operations documented, want 6", ops)
+	}
+	if strings.Contains(string(res.body), "$schema") {
+		t.Error("document describes $schema members in bodies")
+	}
+	for _, path := range []string{"/openapi.yaml", "/docs", "/healthz", "/readyz"} {
+		if res := e.call(t, http.MethodGet, path, "", ""); res.status != http.StatusOK {
+			t.Errorf("%s: %d", path, res.status)
+		}
+	}
+}
+
+func TestReadyz503WhenSchemaIsNotCurrent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if _, err := e.admin.Exec(t.Context(), "UPDATE schema_migrations SET version = version + 1"); err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, "readyz", e.call(t, http.MethodGet, "/readyz", "", ""), http.StatusServiceUnavailable)
+	if res := e.call(t, http.MethodGet, "/healthz", "", ""); res.status != http.StatusOK {
+		t.Errorf("healthz: %d, want 200 while not ready", res.status)
+	}
+}

@@ -1,0 +1,130 @@
+package auth_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/todoapi/todoapi/internal/auth"
+)
+
+var secret = []byte("0123456789abcdef0123456789abcdef")
+
+func verifier(t *testing.T, cfg auth.Config) *auth.Verifier {
+	t.Helper()
+	cfg.Secret = secret
+	v, err := auth.NewVerifier(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func sign(t *testing.T, header map[string]any, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	for k, v := range header {
+		tok.Header[k] = v
+	}
+	s, err := tok.SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func valid() jwt.MapClaims {
+	return jwt.MapClaims{"sub": "user-1", "exp": time.Now().Add(time.Minute).Unix()}
+}
+
+func with(c jwt.MapClaims, k string, v any) jwt.MapClaims {
+	c[k] = v
+	return c
+}
+
+func TestNewVerifierRefusesShortSecret(t *testing.T) {
+	if _, err := auth.NewVerifier(auth.Config{Secret: secret[:31]}); err == nil {
+		t.Fatal("31-byte secret accepted")
+	}
+}
+
+func TestVerifyAccepts(t *testing.T) {
+	v := verifier(t, auth.Config{Issuer: "https://id.example", Audience: "todo", Leeway: 30 * time.Second})
+	cases := map[string]string{
+		"iss and aud":         sign(t, nil, with(with(valid(), "iss", "https://id.example"), "aud", "todo")),
+		"aud array with ours": sign(t, nil, with(with(valid(), "iss", "https://id.example"), "aud", []string{"other", "todo"})),
+		"expired within leeway": sign(t, nil, jwt.MapClaims{"sub": "user-1", "iss": "https://id.example", "aud": "todo",
+			"exp": time.Now().Add(-10 * time.Second).Unix()}),
+		"typ at+jwt": sign(t, map[string]any{"typ": "at+jwt"}, with(with(valid(), "iss", "https://id.example"), "aud", "todo")),
+	}
+	for name, tok := range cases {
+		if sub, err := v.Verify(tok); err != nil || sub != "user-1" {
+			t.Errorf("%s: %q, %v", name, sub, err)
+		}
+	}
+}
+
+func TestVerifyRefuses(t *testing.T) {
+	v := verifier(t, auth.Config{Issuer: "https://id.example", Audience: "todo", Leeway: 30 * time.Second})
+	ok := func() jwt.MapClaims { return with(with(valid(), "iss", "https://id.example"), "aud", "todo") }
+	cases := map[string]struct {
+		token string
+		want  error
+	}{
+		"empty":                  {"", auth.ErrMissing},
+		"expired beyond leeway":  {sign(t, nil, with(ok(), "exp", time.Now().Add(-time.Minute).Unix())), auth.ErrExpired},
+		"wrong iss":              {sign(t, nil, with(ok(), "iss", "https://evil.example")), auth.ErrInvalid},
+		"missing iss":            {sign(t, nil, with(valid(), "aud", "todo")), auth.ErrInvalid},
+		"wrong aud":              {sign(t, nil, with(ok(), "aud", "other")), auth.ErrInvalid},
+		"aud array without ours": {sign(t, nil, with(ok(), "aud", []string{"a", "b"})), auth.ErrInvalid},
+		"missing aud":            {sign(t, nil, with(valid(), "iss", "https://id.example")), auth.ErrInvalid},
+		"typ not JWT":            {sign(t, map[string]any{"typ": "JWE"}, ok()), auth.ErrInvalid},
+		"crit":                   {sign(t, map[string]any{"crit": []string{"exp"}}, ok()), auth.ErrInvalid},
+		"sub with newline":       {sign(t, nil, with(ok(), "sub", "a\nb")), auth.ErrInvalid},
+		"sub not a string":       {sign(t, nil, with(ok(), "sub", 42)), auth.ErrInvalid},
+		"sub 256 bytes":          {sign(t, nil, with(ok(), "sub", strings.Repeat("é", 128))), auth.ErrInvalid},
+	}
+	for name, c := range cases {
+		if sub, err := v.Verify(c.token); !errors.Is(err, c.want) {
+			t.Errorf("%s: (%q, %v), want %v", name, sub, err, c.want)
+		}
+	}
+}
+
+func TestSignRoundTrip(t *testing.T) {
+	cfg := auth.Config{Secret: secret, Issuer: "i", Audience: "a"}
+	tok, err := auth.Sign(cfg, "bob", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := auth.NewVerifier(cfg)
+	if sub, err := v.Verify(tok); err != nil || sub != "bob" {
+		t.Fatalf("%q, %v", sub, err)
+	}
+}
+
+// FuzzVerify: no input makes Verify panic or accept an unsigned token.
+func FuzzVerify(f *testing.F) {
+	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.")
+	f.Add("a.b.c")
+	f.Add("....")
+	v, _ := auth.NewVerifier(auth.Config{Secret: secret})
+	f.Fuzz(func(t *testing.T, tok string) {
+		if sub, err := v.Verify(tok); err == nil {
+			t.Fatalf("accepted %q as %q", tok, sub)
+		}
+	})
+}
+
+func BenchmarkVerifyHS256(b *testing.B) {
+	v, _ := auth.NewVerifier(auth.Config{Secret: secret})
+	tok, _ := auth.Sign(auth.Config{Secret: secret}, "user-1", time.Hour)
+	for b.Loop() {
+		if _, err := v.Verify(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
