@@ -11,7 +11,9 @@ JWT_SECRET := $(shell head -c 32 /dev/urandom | base64)
 endif
 export JWT_SECRET
 
-.PHONY: run test lint build deps serve
+BETTER_AUTH := internal/api/testdata/betterauth
+
+.PHONY: run test lint build deps testdeps serve
 
 ## run: serve the API; with DATABASE_URL unset, on a throwaway local Postgres
 run: deps build
@@ -22,7 +24,7 @@ else
 endif
 
 ## test: the whole suite, go test -race, against a real Postgres
-test: deps
+test: deps testdeps
 ifdef TEST_DATABASE_URL
 	$(GO) test -race -count=1 ./...
 else
@@ -41,6 +43,11 @@ build:
 deps:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ echo "installing postgresql (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+## testdeps: a real Better Auth server for the end-to-end token tests (npm)
+testdeps:
+	@[ -d $(BETTER_AUTH)/node_modules/better-auth ] || \
+		{ echo "installing Better Auth for the tests (npm ci)"; npm ci --prefix $(BETTER_AUTH) --no-audit --no-fund --loglevel=error >/dev/null; }
 
 serve:
 	@token=$$(bin/todoapi token --sub alice --ttl 24h) && other=$$(bin/todoapi token --sub bob --ttl 24h) && \

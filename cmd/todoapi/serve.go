@@ -28,7 +28,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return errors.New("DATABASE_URL must be set")
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	verifier, err := auth.NewVerifier(cfg.Auth)
+	cfg.Auth.Logger = logger
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
 	if err != nil {
 		return err
 	}
@@ -45,7 +46,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	handler := api.NewServer(api.Deps{
 		Todos:    db.NewTodoStore(database),
 		Verifier: verifier,
-		Ready:    database.Ready,
+		Ready: func(ctx context.Context) error {
+			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))
+		},
 		Logger:   logger,
 	})
 	listener, err := net.Listen("tcp", cfg.ListenAddr)

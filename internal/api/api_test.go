@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,6 +32,11 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, authConfig)
+}
+
+func newEnvWith(t *testing.T, cfg auth.Config) *env {
+	t.Helper()
 	tdb := devdb.New(t)
 	ctx := context.Background()
 	database, err := db.Open(ctx, tdb.APIURL)
@@ -38,15 +44,17 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(database.Close)
-	verifier, err := auth.NewVerifier(authConfig)
+	verifier, err := auth.NewVerifier(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(api.NewServer(api.Deps{
 		Todos:    db.NewTodoStore(database),
 		Verifier: verifier,
-		Ready:    database.Ready,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready: func(ctx context.Context) error {
+			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}))
 	t.Cleanup(srv.Close)
 	admin, err := pgx.Connect(ctx, tdb.AdminURL)

@@ -27,7 +27,7 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		next(ctx)
 		return
 	}
-	sub, err := s.Verifier.Verify(bearerToken(ctx.Header("Authorization")))
+	sub, err := s.Verifier.Verify(ctx.Context(), bearerToken(ctx.Header("Authorization")))
 	if err != nil {
 		s.Logger.DebugContext(ctx.Context(), "unauthenticated", "err", err)
 		challenge := `Bearer realm="todoapi"`

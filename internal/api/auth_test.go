@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/todoapi/todoapi/internal/auth"
+	"github.com/todoapi/todoapi/internal/auth/authtest"
 )
 
 func signed(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
@@ -90,5 +93,33 @@ func TestEveryV1OperationNeedsAToken(t *testing.T) {
 	id := "/v1/todos/00000000-0000-4000-8000-000000000000"
 	for _, op := range [][2]string{{"GET", "/v1/todos"}, {"POST", "/v1/todos"}, {"GET", id}, {"PUT", id}, {"PATCH", id}, {"DELETE", id}} {
 		wantProblem(t, op[0]+" "+op[1], e.call(t, op[0], op[1], "", `{"title":"x"}`), http.StatusUnauthorized)
+	}
+}
+
+// TestJWKSAttacks401: the attack tokens over HTTP, against an API that trusts
+// a JWKS and a secret: each gets 401 problem+json, never a 500, no database
+// connection, and the attacker's server hears nothing.
+func TestJWKSAttacks401(t *testing.T) {
+	t.Parallel()
+	idp := authtest.NewIdP(t)
+	attacker := authtest.NewAttacker(t)
+	cfg := auth.Config{Secret: authConfig.Secret, JWKSURLs: []string{idp.URL()}, Issuer: authtest.Issuer,
+		Audience: authtest.Audience, Leeway: 30 * time.Second}
+	e := newEnvWith(t, cfg)
+	before := e.db.Stat().AcquireCount()
+	for name, tok := range authtest.Attacks(t, idp, authConfig.Secret, attacker.Server.URL) {
+		wantProblem(t, name, e.call(t, http.MethodPost, "/v1/todos", tok, `{"title":"x"}`), http.StatusUnauthorized)
+	}
+	if after := e.db.Stat().AcquireCount(); after != before {
+		t.Errorf("refused requests took %d database connections", after-before)
+	}
+	if n := attacker.Hits.Load(); n != 0 {
+		t.Errorf("attacker contacted %d times", n)
+	}
+	for _, kid := range []string{"ed-1", "rsa-1", "ec-1"} {
+		res := e.call(t, http.MethodPost, "/v1/todos", idp.Sign(t, kid, authtest.Claims("alice"), nil), `{"title":"x"}`)
+		if res.status != http.StatusCreated {
+			t.Errorf("valid %s token: %d %s", kid, res.status, res.body)
+		}
 	}
 }

@@ -1,16 +1,27 @@
 // Package auth verifies the bearer JWTs that identify a person. A token is
-// checked completely (signature, algorithm, expiry, issuer, audience, subject)
+// checked completely (algorithm, signature, expiry, issuer, audience, subject)
 // before anything else happens to the request.
+//
+// Keys come from an HS256 shared secret, from JWKS URLs (Better Auth's EdDSA,
+// RS256, ES256...), or both. The algorithms accepted follow from the sources
+// configured, and each algorithm family only ever gets its own source's keys:
+// an HS256 token is checked against the secret alone, never against a public
+// key's bytes.
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 )
 
 // MinSecretLen is the shortest HS256 secret accepted: RFC 7518 requires a key
@@ -19,6 +30,22 @@ const MinSecretLen = 32
 
 // MaxSubjectLen bounds the subject, which becomes app.user_id in Postgres.
 const MaxSubjectLen = 255
+
+// Algorithms accepted from each kind of key source.
+var (
+	SecretAlgorithms = []string{"HS256"}
+	JWKSAlgorithms   = []string{"EdDSA", "ES256", "ES384", "ES512", "RS256", "PS256"}
+)
+
+// JWKS client settings. A request never waits on the JWKS endpoint for more
+// than keyWait; an unknown kid refetches the set at most once per
+// Config.UnknownKIDInterval.
+const (
+	jwksRefreshInterval = 15 * time.Minute
+	jwksFetchTimeout    = 5 * time.Second
+	jwksMaxBytes        = 512 << 10
+	keyWait             = 2 * time.Second
+)
 
 // Errors Verify returns. ErrExpired is told apart so that clients know to refresh.
 var (
@@ -29,25 +56,54 @@ var (
 
 // Config says which tokens to accept.
 type Config struct {
-	Secret   []byte        // HS256 shared secret, at least MinSecretLen bytes
+	Secret   []byte        // HS256 shared secret, at least MinSecretLen bytes; nil for none
+	JWKSURLs []string      // JWKS endpoints, e.g. Better Auth's <base>/api/auth/jwks
 	Issuer   string        // required `iss` when not empty
 	Audience string        // required in `aud` when not empty
 	Leeway   time.Duration // clock skew allowed for exp, nbf and iat
+
+	// UnknownKIDInterval is the least time between two refetches caused by
+	// tokens with an unknown key id (key rotation); 0 means 10s.
+	UnknownKIDInterval time.Duration
+	// HTTPClient fetches the JWKS; nil means one with a timeout, a size cap
+	// and no redirects.
+	HTTPClient *http.Client
+	Logger     *slog.Logger // JWKS fetch failures; nil means slog.Default()
 }
 
 // Verifier checks tokens. It is safe for concurrent use.
 type Verifier struct {
 	parser *jwt.Parser
 	secret []byte
+	jwks   keyfunc.Keyfunc // nil without JWKS URLs
 }
 
-// NewVerifier returns a Verifier for cfg, or an error if cfg is unsafe.
-func NewVerifier(cfg Config) (*Verifier, error) {
-	if len(cfg.Secret) < MinSecretLen {
-		return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretLen, len(cfg.Secret))
+// NewVerifier returns a Verifier for cfg, or an error if cfg is unsafe. With
+// JWKS URLs it fetches the keys once (an unreachable endpoint is not an error:
+// Ready reports it) and refreshes them until ctx ends.
+func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
+	v := &Verifier{}
+	var methods []string
+	if cfg.Secret != nil {
+		if len(cfg.Secret) < MinSecretLen {
+			return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretLen, len(cfg.Secret))
+		}
+		v.secret = cfg.Secret
+		methods = append(methods, SecretAlgorithms...)
+	}
+	if len(cfg.JWKSURLs) > 0 {
+		jwks, err := newJWKS(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		v.jwks = jwks
+		methods = append(methods, JWKSAlgorithms...)
+	}
+	if len(methods) == 0 {
+		return nil, errors.New("no key source: set a JWT secret or JWKS URLs")
 	}
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods(methods),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(cfg.Leeway),
@@ -58,16 +114,70 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
-	return &Verifier{parser: jwt.NewParser(opts...), secret: cfg.Secret}, nil
+	v.parser = jwt.NewParser(opts...)
+	return v, nil
+}
+
+func newJWKS(ctx context.Context, cfg Config) (keyfunc.Keyfunc, error) {
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{
+			Timeout:       jwksFetchTimeout,
+			Transport:     capBody{next: http.DefaultTransport, max: jwksMaxBytes},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	interval := cfg.UnknownKIDInterval
+	if interval == 0 {
+		interval = 10 * time.Second
+	}
+	return keyfunc.NewDefaultOverrideCtx(ctx, cfg.JWKSURLs, keyfunc.Override{
+		Client:            client,
+		HTTPTimeout:       jwksFetchTimeout,
+		RefreshInterval:   jwksRefreshInterval,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(interval), 1),
+		// Bounds the limiter wait and the refetch together (jwkset uses one
+		// context for both). A limiter that has no token before this deadline
+		// refuses at once instead of waiting.
+		RateLimitWaitMax: keyWait,
+		RefreshErrorHandlerFunc: func(url string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				logger.WarnContext(ctx, "JWKS fetch failed; cached keys stay in use", "url", url, "err", err)
+			}
+		},
+	})
+}
+
+// Ready reports whether every configured key source has keys. With JWKS URLs
+// and no key yet (the endpoint was down at boot) it tries a refetch, within
+// the unknown-kid rate limit.
+func (v *Verifier) Ready(ctx context.Context) error {
+	if v.jwks == nil {
+		return nil
+	}
+	if keys, err := v.jwks.Storage().KeyReadAll(ctx); err == nil && len(keys) > 0 {
+		return nil
+	}
+	_, _ = v.jwks.Storage().KeyRead(ctx, "readiness-probe") // refetches as for an unknown kid
+	if keys, err := v.jwks.Storage().KeyReadAll(ctx); err != nil || len(keys) == 0 {
+		return errors.New("no JWKS keys yet")
+	}
+	return nil
 }
 
 // Verify checks token and returns its subject, the user id.
-func (v *Verifier) Verify(token string) (subject string, err error) {
+func (v *Verifier) Verify(ctx context.Context, token string) (subject string, err error) {
 	if token == "" {
 		return "", ErrMissing
 	}
+	ctx, cancel := context.WithTimeout(ctx, keyWait)
+	defer cancel()
 	claims := &jwt.RegisteredClaims{}
-	_, err = v.parser.ParseWithClaims(token, claims, v.key)
+	_, err = v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) { return v.key(ctx, t) })
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return "", ErrExpired
@@ -80,10 +190,12 @@ func (v *Verifier) Verify(token string) (subject string, err error) {
 	return claims.Subject, nil
 }
 
-// key checks the header before handing out the key: a `typ` other than JWT and
-// any `crit` extension (RFC 7515 4.1.11: we understand none) are refused.
-// Key-locating headers (jku, x5u, jwk, x5c) are never read.
-func (v *Verifier) key(t *jwt.Token) (any, error) {
+// key is called after the parser has checked alg against the allow-list. It
+// refuses a `typ` other than JWT and any `crit` extension (RFC 7515 4.1.11: we
+// understand none), and picks the key by algorithm family: the secret for
+// HMAC, the JWKS for everything else. Key-locating headers (jku, x5u, jwk,
+// x5c) are never read.
+func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 	if typ, ok := t.Header["typ"]; ok {
 		if s, _ := typ.(string); !strings.EqualFold(s, "JWT") && !strings.EqualFold(s, "at+jwt") {
 			return nil, fmt.Errorf("unexpected typ %v", typ)
@@ -92,7 +204,16 @@ func (v *Verifier) key(t *jwt.Token) (any, error) {
 	if _, ok := t.Header["crit"]; ok {
 		return nil, errors.New("unsupported crit header")
 	}
-	return v.secret, nil
+	if _, hmac := t.Method.(*jwt.SigningMethodHMAC); hmac {
+		if v.secret == nil {
+			return nil, errors.New("no secret configured")
+		}
+		return v.secret, nil
+	}
+	if v.jwks == nil {
+		return nil, errors.New("no JWKS configured")
+	}
+	return v.jwks.KeyfuncCtx(ctx)(t)
 }
 
 func checkSubject(sub string) error {
@@ -110,6 +231,9 @@ func checkSubject(sub string) error {
 // Sign issues an HS256 token for subject, valid for ttl. It serves development
 // (`todoapi token`) and tests; production tokens come from the identity provider.
 func Sign(cfg Config, subject string, ttl time.Duration) (string, error) {
+	if len(cfg.Secret) < MinSecretLen {
+		return "", fmt.Errorf("JWT secret must be at least %d bytes", MinSecretLen)
+	}
 	now := time.Now()
 	claims := jwt.RegisteredClaims{
 		Subject:   subject,

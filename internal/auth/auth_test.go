@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ var secret = []byte("0123456789abcdef0123456789abcdef")
 func verifier(t *testing.T, cfg auth.Config) *auth.Verifier {
 	t.Helper()
 	cfg.Secret = secret
-	v, err := auth.NewVerifier(cfg)
+	v, err := auth.NewVerifier(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +47,11 @@ func with(c jwt.MapClaims, k string, v any) jwt.MapClaims {
 }
 
 func TestNewVerifierRefusesShortSecret(t *testing.T) {
-	if _, err := auth.NewVerifier(auth.Config{Secret: secret[:31]}); err == nil {
+	if _, err := auth.NewVerifier(t.Context(), auth.Config{Secret: secret[:31]}); err == nil {
 		t.Fatal("31-byte secret accepted")
+	}
+	if _, err := auth.NewVerifier(t.Context(), auth.Config{}); err == nil {
+		t.Fatal("no key source accepted")
 	}
 }
 
@@ -61,7 +65,7 @@ func TestVerifyAccepts(t *testing.T) {
 		"typ at+jwt": sign(t, map[string]any{"typ": "at+jwt"}, with(with(valid(), "iss", "https://id.example"), "aud", "todo")),
 	}
 	for name, tok := range cases {
-		if sub, err := v.Verify(tok); err != nil || sub != "user-1" {
+		if sub, err := v.Verify(t.Context(), tok); err != nil || sub != "user-1" {
 			t.Errorf("%s: %q, %v", name, sub, err)
 		}
 	}
@@ -88,7 +92,7 @@ func TestVerifyRefuses(t *testing.T) {
 		"sub 256 bytes":          {sign(t, nil, with(ok(), "sub", strings.Repeat("é", 128))), auth.ErrInvalid},
 	}
 	for name, c := range cases {
-		if sub, err := v.Verify(c.token); !errors.Is(err, c.want) {
+		if sub, err := v.Verify(t.Context(), c.token); !errors.Is(err, c.want) {
 			t.Errorf("%s: (%q, %v), want %v", name, sub, err, c.want)
 		}
 	}
@@ -100,8 +104,8 @@ func TestSignRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := auth.NewVerifier(cfg)
-	if sub, err := v.Verify(tok); err != nil || sub != "bob" {
+	v, _ := auth.NewVerifier(t.Context(), cfg)
+	if sub, err := v.Verify(t.Context(), tok); err != nil || sub != "bob" {
 		t.Fatalf("%q, %v", sub, err)
 	}
 }
@@ -111,19 +115,19 @@ func FuzzVerify(f *testing.F) {
 	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.")
 	f.Add("a.b.c")
 	f.Add("....")
-	v, _ := auth.NewVerifier(auth.Config{Secret: secret})
+	v, _ := auth.NewVerifier(context.Background(), auth.Config{Secret: secret})
 	f.Fuzz(func(t *testing.T, tok string) {
-		if sub, err := v.Verify(tok); err == nil {
+		if sub, err := v.Verify(t.Context(), tok); err == nil {
 			t.Fatalf("accepted %q as %q", tok, sub)
 		}
 	})
 }
 
 func BenchmarkVerifyHS256(b *testing.B) {
-	v, _ := auth.NewVerifier(auth.Config{Secret: secret})
+	v, _ := auth.NewVerifier(b.Context(), auth.Config{Secret: secret})
 	tok, _ := auth.Sign(auth.Config{Secret: secret}, "user-1", time.Hour)
 	for b.Loop() {
-		if _, err := v.Verify(tok); err != nil {
+		if _, err := v.Verify(b.Context(), tok); err != nil {
 			b.Fatal(err)
 		}
 	}

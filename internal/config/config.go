@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/todoapi/todoapi/internal/auth"
 )
@@ -18,7 +21,7 @@ const MaxLeeway = time.Minute
 type Config struct {
 	DatabaseURL string      // DATABASE_URL: the API's login role, granted todo_app
 	ListenAddr  string      // LISTEN_ADDR, default 127.0.0.1:8080
-	Auth        auth.Config // JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, JWT_LEEWAY (default 30s)
+	Auth        auth.Config // JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, JWT_LEEWAY (default 30s)
 	LogLevel    slog.Level  // LOG_LEVEL: debug, info (default), warn, error
 }
 
@@ -28,7 +31,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL: getenv("DATABASE_URL"),
 		ListenAddr:  getenv("LISTEN_ADDR"),
 		Auth: auth.Config{
-			Secret:   []byte(getenv("JWT_SECRET")),
+			JWKSURLs: strings.FieldsFunc(getenv("JWT_JWKS_URL"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) }),
 			Issuer:   getenv("JWT_ISSUER"),
 			Audience: getenv("JWT_AUDIENCE"),
 			Leeway:   30 * time.Second,
@@ -53,8 +56,19 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 		}
 	}
-	if len(cfg.Auth.Secret) < auth.MinSecretLen {
-		errs = append(errs, fmt.Errorf("JWT_SECRET must be set to at least %d bytes (e.g. `openssl rand -base64 32`)", auth.MinSecretLen))
+	if secret := getenv("JWT_SECRET"); secret != "" {
+		cfg.Auth.Secret = []byte(secret)
+		if len(secret) < auth.MinSecretLen {
+			errs = append(errs, fmt.Errorf("JWT_SECRET must be at least %d bytes (e.g. `openssl rand -base64 32`)", auth.MinSecretLen))
+		}
+	}
+	for _, u := range cfg.Auth.JWKSURLs {
+		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+			errs = append(errs, fmt.Errorf("JWT_JWKS_URL: %q is not an http(s) URL", u))
+		}
+	}
+	if cfg.Auth.Secret == nil && len(cfg.Auth.JWKSURLs) == 0 {
+		errs = append(errs, errors.New("set JWT_JWKS_URL (e.g. Better Auth's <base>/api/auth/jwks) and/or JWT_SECRET"))
 	}
 	return cfg, errors.Join(errs...)
 }
