@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/todoapi/todoapi/internal/auth/authtest"
 	"github.com/todoapi/todoapi/internal/devdb"
 )
 
@@ -27,7 +28,9 @@ func getenv(vars map[string]string) func(string) string {
 func start(t *testing.T, env map[string]string) (string, func() error) {
 	t.Helper()
 	env["LISTEN_ADDR"] = "127.0.0.1:0"
-	env["JWT_SECRET"] = testSecret
+	if env["JWT_JWKS_URL"] == "" {
+		env["JWT_SECRET"] = testSecret
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	done := make(chan error, 1)
@@ -159,5 +162,35 @@ func TestMigrateCommands(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "schema version 1 (dirty: false") {
 		t.Errorf("after down and up twice: %q", out.String())
+	}
+}
+
+// TestServeNotReadyUntilJWKSAnswers: an identity provider that is down at
+// boot is a readiness failure, not a crash, and readiness follows it up.
+func TestServeNotReadyUntilJWKSAnswers(t *testing.T) {
+	t.Parallel()
+	tdb := devdb.New(t)
+	idp := authtest.NewIdP(t)
+	idp.SetMode(authtest.Down)
+	base, _ := start(t, map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_JWKS_URL": idp.URL(),
+		"JWT_ISSUER": authtest.Issuer, "JWT_AUDIENCE": authtest.Audience})
+	if status, _ := request(t, "GET", base+"/readyz", "", ""); status != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the JWKS down: %d, want 503", status)
+	}
+	idp.SetMode(authtest.Up)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, _ := request(t, "GET", base+"/readyz", "", "")
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d after the JWKS came up", status)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	tok := idp.Sign(t, "ed-1", authtest.Claims("alice"), nil)
+	if status, body := request(t, "POST", base+"/v1/todos", tok, `{"title":"x"}`); status != http.StatusCreated {
+		t.Fatalf("create with an EdDSA token: %d %s", status, body)
 	}
 }

@@ -81,6 +81,10 @@ func TestUnauthenticated401(t *testing.T) {
 	if n := e.rowCount(t); n != 0 {
 		t.Errorf("refused requests wrote %d rows", n)
 	}
+	for _, q := range []string{"access_token", "token", "jwt"} {
+		res := e.call(t, http.MethodGet, "/v1/todos?"+q+"="+good, "", "")
+		wantProblem(t, "token in the query string ("+q+")", res, http.StatusUnauthorized)
+	}
 	res := e.call(t, http.MethodGet, "/v1/todos", "", "", "Authorization", cases["expired"])
 	if got := res.header.Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
 		t.Errorf("expired: WWW-Authenticate %q lacks error=invalid_token", got)
