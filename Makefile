@@ -39,10 +39,12 @@ lint:
 build:
 	@$(GO) build -o bin/todoapi ./cmd/todoapi
 
-## deps: install the PostgreSQL server when the machine has none (Debian)
+## deps: install the PostgreSQL server, pgTAP and pg_prove when missing (Debian)
 deps:
-	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-		{ echo "installing postgresql (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@{ command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 && command -v pg_prove >/dev/null && \
+		ls /usr/share/postgresql/*/extension/pgtap.control >/dev/null 2>&1 || \
+		{ echo "installing postgresql and pgtap (apt-get)"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql pgtap >/dev/null; }
 
 ## testdeps: a real Better Auth server for the end-to-end token tests (npm)
 testdeps:

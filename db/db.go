@@ -19,10 +19,10 @@ import (
 // AppRole is the role every request transaction switches to.
 const AppRole = "todo_app"
 
-// setIdentity starts every request transaction. Both settings are
-// transaction-local (is_local = true): a pooled connection never carries an
-// identity into the next request.
-const setIdentity = `SELECT set_config('role', 'todo_app', true), set_config('app.user_id', $1, true)`
+// setIdentity starts every request transaction: the role, the user and the
+// request id (for the audit trail). All are transaction-local (is_local =
+// true): a pooled connection never carries an identity into the next request.
+const setIdentity = `SELECT set_config('role', 'todo_app', true), set_config('app.user_id', $1, true), set_config('app.request_id', $2, true)`
 
 // DB is a connection pool that runs each call as one user.
 type DB struct {
@@ -52,7 +52,7 @@ func (db *DB) Close() { db.pool.Close() }
 // Sync, and any error rolls back both). scan reads the query's rows.
 func (db *DB) asUser(ctx context.Context, userID, query string, args []any, scan func(pgx.Rows) error) error {
 	b := &pgx.Batch{}
-	b.Queue(setIdentity, userID)
+	b.Queue(setIdentity, userID, todo.RequestID(ctx))
 	b.Queue(query, args...).Query(scan)
 	return translate(db.pool.SendBatch(ctx, b).Close())
 }

@@ -23,3 +23,9 @@ CREATE POLICY todos_update_own ON todos
 CREATE POLICY todos_delete_own ON todos
     FOR DELETE TO todo_app
     USING (user_id = NULLIF(current_setting('app.user_id', true), ''));
+
+-- DBAs auditing with role todo_auditor read every row (and change none: the
+-- role has only SELECT, and no other policy names it).
+CREATE POLICY todos_auditor_read ON todos
+    FOR SELECT TO todo_auditor
+    USING (true);

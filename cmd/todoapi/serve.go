@@ -49,7 +49,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Ready: func(ctx context.Context) error {
 			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))
 		},
-		Logger:   logger,
+		Logger: logger,
 	})
 	listener, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/todo"
@@ -44,7 +43,7 @@ func NewServer(deps Deps) http.Handler {
 		deps.Ready = func(context.Context) error { return nil }
 	}
 	router := chi.NewMux()
-	router.Use(middleware.RequestID, accessLog(deps.Logger), recoverProblem(deps.Logger), secureHeaders, formAsJSON)
+	router.Use(requestID, accessLog(deps.Logger), recoverProblem(deps.Logger), secureHeaders, formAsJSON)
 
 	config := huma.DefaultConfig("Todo API", Version)
 	config.Info.Description = "Each person's todos, kept apart by PostgreSQL row-level security. " +

@@ -71,3 +71,17 @@ type Store interface {
 	Update(ctx context.Context, userID, id string, p Patch) (Todo, error)
 	Delete(ctx context.Context, userID, id string) error
 }
+
+type requestIDKey struct{}
+
+// WithRequestID tags ctx with the id of the HTTP request it serves; stores
+// record it with every change (the audit trail's request_id).
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the id WithRequestID put in ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}

@@ -1,0 +1,56 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+)
+
+// TestAuditTrail: every committed change leaves one audit row naming the
+// user and the request; a refused one leaves none.
+func TestAuditTrail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := token(t, "alice")
+	res := e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"audited"}`, "X-Request-Id", "req-create-1")
+	if res.status != http.StatusCreated || res.header.Get("X-Request-Id") != "req-create-1" {
+		t.Fatalf("create: %d, X-Request-Id %q", res.status, res.header.Get("X-Request-Id"))
+	}
+	id := res.json(t)["id"].(string)
+	e.call(t, http.MethodPatch, "/v1/todos/"+id, alice, `{"completed":true}`, "X-Request-Id", "req-patch-1")
+	e.call(t, http.MethodDelete, "/v1/todos/"+id, alice, "", "X-Request-Id", "req-delete-1")
+	wantProblem(t, "refused write", e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"a\u0000b"}`, "X-Request-Id", "req-bad-1"),
+		http.StatusUnprocessableEntity)
+	// A request id that is not short printable ASCII is replaced.
+	res = e.call(t, http.MethodGet, "/v1/todos", alice, "", "X-Request-Id", "evil\tid")
+	if got := res.header.Get("X-Request-Id"); got == "" || got == "evil\tid" {
+		t.Errorf("X-Request-Id %q", got)
+	}
+
+	rows, err := e.admin.Query(t.Context(),
+		`SELECT action, user_id, request_id FROM audit.todo_changes ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got [][3]string
+	for rows.Next() {
+		var r [3]string
+		if err := rows.Scan(&r[0], &r[1], &r[2]); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	want := [][3]string{
+		{"INSERT", "alice", "req-create-1"},
+		{"UPDATE", "alice", "req-patch-1"},
+		{"DELETE", "alice", "req-delete-1"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("audit rows %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("audit row %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}

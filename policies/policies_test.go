@@ -1,0 +1,127 @@
+package policies_test
+
+import (
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/todoapi/todoapi/internal/devdb"
+)
+
+// TestPgTAP runs the SQL-level policy tests of tests/ with pg_prove, as a DBA
+// would, on a freshly migrated database. Each file rolls itself back.
+func TestPgTAP(t *testing.T) {
+	t.Parallel()
+	tdb := devdb.New(t)
+	files, err := filepath.Glob("tests/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no tests: %v", err)
+	}
+	u, err := url.Parse(tdb.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("pg_prove", append([]string{"--verbose"}, files...)...)
+	cmd.Env = append(os.Environ(), "PGHOST="+u.Hostname(), "PGPORT="+u.Port(), "PGUSER="+u.User.Username(),
+		"PGDATABASE="+tdb.Name, "PGSSLMODE=disable")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("pg_prove: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
+// sqlBlocks returns the ```sql blocks of README.md's section titled heading.
+func sqlBlocks(t *testing.T, heading string) []string {
+	t.Helper()
+	guide, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(guide), "\n## "+heading+"\n")
+	if !ok {
+		t.Fatalf("README.md has no section %q", heading)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var blocks []string
+	for {
+		var block string
+		if _, section, ok = strings.Cut(section, "```sql\n"); !ok {
+			return blocks
+		}
+		block, section, _ = strings.Cut(section, "```")
+		blocks = append(blocks, block)
+	}
+}
+
+// psql runs sql as role on the test database with psql variables vars, and
+// returns what it printed.
+func psql(t *testing.T, tdb devdb.TestDB, role, sql string, vars ...string) string {
+	t.Helper()
+	u, err := url.Parse(tdb.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-X", "-v", "ON_ERROR_STOP=1", "-h", u.Hostname(), "-p", u.Port(), "-U", role, "-d", tdb.Name}
+	for _, v := range vars {
+		args = append(args, "-v", v)
+	}
+	cmd := exec.Command("psql", args...)
+	cmd.Stdin = strings.NewReader(sql)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql as %s: %v\n%s\n%s", role, err, sql, out)
+	}
+	return string(out)
+}
+
+// TestGuideQueriesWork runs the DBA guide's SQL as the guide says to: the
+// audit queries as a DBA granted todo_auditor, "see what a user sees" as a
+// superuser.
+func TestGuideQueriesWork(t *testing.T) {
+	t.Parallel()
+	tdb := devdb.New(t)
+	dba := "dana_" + tdb.Name
+	psql(t, tdb, "postgres", "CREATE ROLE "+dba+" LOGIN; GRANT todo_auditor TO "+dba)
+	t.Cleanup(func() { psql(t, tdb, "postgres", "DROP ROLE "+dba) })
+	todoID := strings.TrimSpace(psql(t, tdb, "postgres", `
+		BEGIN;
+		SET LOCAL ROLE todo_app;
+		SELECT set_config('app.user_id', 'bob', true) \g /dev/null
+		INSERT INTO todos (user_id, title) VALUES ('bob', 'bob''s secret');
+		COMMIT;
+		BEGIN;
+		SET LOCAL ROLE todo_app;
+		SELECT set_config('app.user_id', 'alice', true) \g /dev/null
+		INSERT INTO todos (user_id, title) VALUES ('alice', 'milk') RETURNING id \gset
+		UPDATE todos SET completed = true WHERE id = :'id';
+		DELETE FROM todos WHERE id = :'id';
+		INSERT INTO todos (user_id, title) VALUES ('alice', 'bread');
+		COMMIT;
+		\echo :id`))
+	todoID = todoID[strings.LastIndex(todoID, "\n")+1:]
+
+	blocks := sqlBlocks(t, "Audit queries")
+	if len(blocks) != 4 {
+		t.Fatalf("%d audit query blocks, want 4", len(blocks))
+	}
+	wants := []string{"(3 rows)", "(4 rows)", "milk", "(2 rows)"} // X's history; alice today; deleted; users
+	for i, block := range blocks {
+		out := psql(t, tdb, dba, block, "todo_id="+todoID, "user_id=alice")
+		if !strings.Contains(out, wants[i]) {
+			t.Errorf("audit query %d: want %q in\n%s", i+1, wants[i], out)
+		}
+	}
+
+	sees := sqlBlocks(t, "See what a user sees")
+	if len(sees) != 1 {
+		t.Fatalf("%d blocks in See what a user sees", len(sees))
+	}
+	out := psql(t, tdb, "postgres", sees[0], "user_id=alice")
+	if !strings.Contains(out, "bread") || strings.Contains(out, "bob") {
+		t.Errorf("as alice: want bread and nothing of bob's:\n%s", out)
+	}
+}
