@@ -13,7 +13,7 @@ export JWT_SECRET
 
 BETTER_AUTH := internal/api/testdata/betterauth
 
-.PHONY: run test lint build deps testdeps serve
+.PHONY: run test lint build deps testdeps serve bench
 
 ## run: serve the API; with DATABASE_URL unset, on a throwaway local Postgres
 run: deps build
@@ -58,3 +58,7 @@ serve:
 	echo "Try:          curl -H \"Authorization: Bearer $$token\" -d '{\"title\":\"x\"}' http://$(LISTEN_ADDR)/v1/todos" && \
 	echo "More tokens:  JWT_SECRET=$$JWT_SECRET bin/todoapi token --sub <user-id>" && echo
 	@exec bin/todoapi serve
+
+## bench: the API against the same transactions straight to Postgres (a few minutes)
+bench: deps build
+	@$(GO) run ./cmd/devpg -- $(GO) run ./cmd/todobench $(BENCH_FLAGS)

@@ -2,8 +2,11 @@ package db
 
 import (
 	"context"
+	"net"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // CheckSafetyAs runs the boot check as if the API acted as appRole.
@@ -14,4 +17,35 @@ func (db *DB) CheckSafetyAs(ctx context.Context, appRole string) error {
 // QueryRowForTest queries on a pooled connection outside any request.
 func (db *DB) QueryRowForTest(ctx context.Context, sql string, args ...any) pgx.Row {
 	return db.pool.QueryRow(ctx, sql, args...)
+}
+
+// OpenCountingWrites opens a DB whose connections count their network writes:
+// each is one message burst to the server, so one request should cost one.
+func OpenCountingWrites(ctx context.Context, url string) (*DB, *atomic.Int64, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.MaxConns = 1
+	writes := &atomic.Int64{}
+	dialer := &net.Dialer{}
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		return countingConn{Conn: c, writes: writes}, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &DB{pool: pool}, writes, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
 }

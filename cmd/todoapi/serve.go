@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/todoapi/todoapi/db"
@@ -64,6 +65,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		MaxHeaderBytes:    16 << 10, // a larger header (a huge token) gets 431
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if cfg.DebugAddr != "" {
+		go serveDebug(cfg.DebugAddr, logger)
+	}
 	base := "http://" + listener.Addr().String()
 	fmt.Fprintf(stdout, "todoapi listening on %s (docs: %s/docs, OpenAPI: %s/openapi.json)\n", base, base, base)
 
@@ -78,4 +82,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// serveDebug serves Go's profiler (net/http/pprof) on its own address, which
+// should not be reachable from outside (e.g. 127.0.0.1:6060).
+func serveDebug(addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	logger.Info("debug server (pprof)", "addr", addr, "err", srv.ListenAndServe())
 }

@@ -190,3 +190,44 @@ func BenchmarkVerifyEdDSA(b *testing.B) {
 		}
 	}
 }
+
+// TestCacheNeverOutlivesExpiry: a verified token served from the cache is
+// still refused once its exp (plus leeway) has passed.
+func TestCacheNeverOutlivesExpiry(t *testing.T) {
+	idp := authtest.NewIdP(t)
+	v, err := auth.NewVerifier(t.Context(), auth.Config{JWKSURLs: []string{idp.URL()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Second).Truncate(time.Second).Add(time.Second)
+	claims := authtest.Claims("alice")
+	claims["exp"] = exp.Unix()
+	tok := idp.Sign(t, "ed-1", claims, nil)
+	for range 3 {
+		if _, err := v.Verify(t.Context(), tok); err != nil {
+			t.Fatalf("before exp: %v", err)
+		}
+	}
+	time.Sleep(time.Until(exp) + 50*time.Millisecond)
+	if _, err := v.Verify(t.Context(), tok); !errors.Is(err, auth.ErrExpired) {
+		t.Fatalf("after exp: %v, want ErrExpired", err)
+	}
+}
+
+// BenchmarkVerifyEdDSAUncached verifies a different token each time: the cost
+// of a token's first request.
+func BenchmarkVerifyEdDSAUncached(b *testing.B) {
+	idp := authtest.NewIdP(b)
+	v := jwksVerifier(b, idp, false, time.Minute)
+	tokens := make([]string, 50000) // more than the cache holds
+	for i := range tokens {
+		tokens[i] = idp.Sign(b, "ed-1", authtest.Claims(fmt.Sprintf("user-%d", i)), nil)
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := v.Verify(b.Context(), tokens[i%len(tokens)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -23,6 +23,7 @@ type Config struct {
 	ListenAddr  string      // LISTEN_ADDR, default 127.0.0.1:8080
 	Auth        auth.Config // JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, JWT_LEEWAY (default 30s)
 	LogLevel    slog.Level  // LOG_LEVEL: debug, info (default), warn, error
+	DebugAddr   string      // DEBUG_ADDR: where to serve pprof; empty (default) for nowhere
 }
 
 // Load reads the configuration through getenv and checks it.
@@ -30,6 +31,7 @@ func Load(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		DatabaseURL: getenv("DATABASE_URL"),
 		ListenAddr:  getenv("LISTEN_ADDR"),
+		DebugAddr:   getenv("DEBUG_ADDR"),
 		Auth: auth.Config{
 			JWKSURLs: strings.FieldsFunc(getenv("JWT_JWKS_URL"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) }),
 			Issuer:   getenv("JWT_ISSUER"),

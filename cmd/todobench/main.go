@@ -1,0 +1,81 @@
+// Command todobench measures the API against its own limit, in one run on one
+// machine: the same transactions sent straight to Postgres through the store
+// (pgx, one pipelined round trip each), then through the HTTP API with real
+// JWTs. It prints throughput, latency percentiles, errors, the API's memory and
+// the ratio API / direct for each workload and concurrency.
+//
+// It needs what `devpg` provides: DATABASE_URL (the API's login role) and
+// TEST_DATABASE_URL (a superuser, to seed the data). `make bench` runs it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type options struct {
+	users, todos  int
+	duration      time.Duration
+	concurrencies []int
+	workloads     []string
+	apiBin        string
+	alg           string
+	debugAddr     string
+	apiEnv        []string
+}
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "todobench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	flags := flag.NewFlagSet("todobench", flag.ContinueOnError)
+	o := options{}
+	flags.IntVar(&o.users, "users", 10000, "users to create")
+	flags.IntVar(&o.todos, "todos", 20, "todos per user")
+	flags.DurationVar(&o.duration, "duration", 4*time.Second, "measuring time per workload, concurrency and side")
+	conc := flags.String("concurrency", "64,256,1000", "concurrent clients, comma separated")
+	work := flags.String("workloads", "list,get,create,update,mix", "workloads, comma separated")
+	flags.StringVar(&o.apiBin, "api", "bin/todoapi", "the todoapi binary to measure")
+	flags.StringVar(&o.alg, "alg", "EdDSA", "token algorithm: EdDSA (as Better Auth signs, via a JWKS) or HS256")
+	flags.StringVar(&o.debugAddr, "debug", "", "DEBUG_ADDR for the API (pprof), e.g. 127.0.0.1:6060")
+	pool := flags.Int("pool", 0, "pool_max_conns for both sides (0: the API's default)")
+	apiEnv := flags.String("api-env", "", "extra environment for the API, comma separated (e.g. LOG_LEVEL=warn,GOGC=200)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	for _, c := range strings.Split(*conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n < 1 {
+			return fmt.Errorf("bad concurrency %q", c)
+		}
+		o.concurrencies = append(o.concurrencies, n)
+	}
+	o.workloads = strings.Split(*work, ",")
+	if *apiEnv != "" {
+		o.apiEnv = strings.Split(*apiEnv, ",")
+	}
+	for _, w := range o.workloads {
+		if _, ok := workloads[w]; !ok {
+			return fmt.Errorf("unknown workload %q", w)
+		}
+	}
+	apiURL, adminURL := getenv("DATABASE_URL"), getenv("TEST_DATABASE_URL")
+	if apiURL == "" || adminURL == "" {
+		return errors.New("DATABASE_URL and TEST_DATABASE_URL must be set: run it with `make bench`")
+	}
+	if *pool > 0 {
+		apiURL += fmt.Sprintf("&pool_max_conns=%d", *pool)
+	}
+	return bench(ctx, o, apiURL, adminURL, stdout)
+}

@@ -1,0 +1,63 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/todoapi/todoapi/db"
+	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/internal/todo"
+)
+
+// The per-request transaction, as the API runs it: identity and statement in
+// one round trip, against a local Postgres (make test sets TEST_DATABASE_URL;
+// run with: go run ./cmd/devpg -- go test -run X -bench . ./db).
+func benchStore(b *testing.B) (*db.TodoStore, []string) {
+	tdb := devdb.New(b)
+	ctx := context.Background()
+	database, err := db.Open(ctx, tdb.APIURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(database.Close)
+	s := db.NewTodoStore(database)
+	var ids []string
+	for i := range 20 {
+		t, err := s.Create(ctx, "alice", todo.Fields{Title: fmt.Sprintf("todo %d", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, t.ID)
+	}
+	return s, ids
+}
+
+func BenchmarkStoreList(b *testing.B) {
+	s, _ := benchStore(b)
+	for b.Loop() {
+		if _, err := s.List(b.Context(), "alice", 20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkStoreGet(b *testing.B) {
+	s, ids := benchStore(b)
+	i := 0
+	for b.Loop() {
+		if _, err := s.Get(b.Context(), "alice", ids[i%len(ids)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkStoreCreate(b *testing.B) {
+	s, _ := benchStore(b)
+	for b.Loop() {
+		if _, err := s.Create(b.Context(), "alice", todo.Fields{Title: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

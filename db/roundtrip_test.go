@@ -1,0 +1,51 @@
+package db_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/todoapi/todoapi/db"
+	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/internal/todo"
+)
+
+// TestOneRoundTripPerCall: once its statements are prepared, every store call
+// sends the identity statement and its query to Postgres in a single write.
+func TestOneRoundTripPerCall(t *testing.T) {
+	t.Parallel()
+	tdb := devdb.New(t)
+	ctx := context.Background()
+	database, writes, err := db.OpenCountingWrites(ctx, tdb.APIURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer database.Close()
+	s := db.NewTodoStore(database)
+	title, done := "t", true
+	var id string
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"create", func() error { t, err := s.Create(ctx, "alice", todo.Fields{Title: title}); id = t.ID; return err }},
+		{"get", func() error { _, err := s.Get(ctx, "alice", id); return err }},
+		{"list", func() error { _, err := s.List(ctx, "alice", 20); return err }},
+		{"replace", func() error { _, err := s.Replace(ctx, "alice", id, todo.Fields{Title: title}); return err }},
+		{"update", func() error { _, err := s.Update(ctx, "alice", id, todo.Patch{Completed: &done}); return err }},
+		{"delete", func() error { return s.Delete(ctx, "alice", id) }},
+	}
+	for _, c := range calls { // prepares every statement
+		if err := c.call(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+	}
+	for _, c := range calls {
+		before := writes.Load()
+		if err := c.call(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if n := writes.Load() - before; n != 1 {
+			t.Errorf("%s: %d writes to Postgres, want 1", c.name, n)
+		}
+	}
+}
