@@ -24,7 +24,7 @@ func benchStore(b *testing.B) (*db.TodoStore, []string) {
 	s := db.NewTodoStore(database)
 	var ids []string
 	for i := range 20 {
-		t, err := s.Create(ctx, "alice", todo.Fields{Title: fmt.Sprintf("todo %d", i)})
+		t, _, err := s.Create(ctx, "alice", todo.Fields{Title: fmt.Sprintf("todo %d", i)}, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func benchStore(b *testing.B) (*db.TodoStore, []string) {
 func BenchmarkStoreList(b *testing.B) {
 	s, _ := benchStore(b)
 	for b.Loop() {
-		if _, err := s.List(b.Context(), "alice", 20); err != nil {
+		if _, err := s.List(b.Context(), "alice", todo.ListParams{Sort: todo.DefaultSort, Limit: 20}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -56,7 +56,7 @@ func BenchmarkStoreGet(b *testing.B) {
 func BenchmarkStoreCreate(b *testing.B) {
 	s, _ := benchStore(b)
 	for b.Loop() {
-		if _, err := s.Create(b.Context(), "alice", todo.Fields{Title: "bench"}); err != nil {
+		if _, _, err := s.Create(b.Context(), "alice", todo.Fields{Title: "bench"}, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -182,7 +182,7 @@ func TestIdentityEndsWithTransaction(t *testing.T) {
 	}
 	defer database.Close()
 	s := db.NewTodoStore(database)
-	created, err := s.Create(ctx, "alice", todo.Fields{Title: "x"})
+	created, _, err := s.Create(ctx, "alice", todo.Fields{Title: "x"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestIdentityEndsWithTransaction(t *testing.T) {
 		}
 	}
 	check("a successful request")
-	if _, err := s.Create(ctx, "alice", todo.Fields{Title: "\x00"}); err == nil {
+	if _, _, err := s.Create(ctx, "alice", todo.Fields{Title: "\x00"}, ""); err == nil {
 		t.Fatal("create with NUL succeeded")
 	}
 	check("a failed request")

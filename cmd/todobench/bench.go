@@ -174,7 +174,7 @@ func measure(ctx context.Context, s side, f *fixture, op func(context.Context, s
 type directSide struct{ s *db.TodoStore }
 
 func (d directSide) list(ctx context.Context, u int) error {
-	_, err := d.s.List(ctx, userID(u), todo.DefaultPageSize)
+	_, err := d.s.List(ctx, userID(u), todo.ListParams{Sort: todo.DefaultSort, Limit: todo.DefaultPageSize})
 	return err
 }
 func (d directSide) get(ctx context.Context, u int, id string) error {
@@ -182,12 +182,12 @@ func (d directSide) get(ctx context.Context, u int, id string) error {
 	return err
 }
 func (d directSide) create(ctx context.Context, u int) error {
-	_, err := d.s.Create(ctx, userID(u), todo.Fields{Title: "benchmark"})
+	_, _, err := d.s.Create(ctx, userID(u), todo.Fields{Title: "benchmark"}, "")
 	return err
 }
 func (d directSide) update(ctx context.Context, u int, id string) error {
 	done := true
-	_, err := d.s.Update(ctx, userID(u), id, todo.Patch{Completed: &done})
+	_, err := d.s.Update(ctx, userID(u), id, todo.Patch{Completed: &done}, nil)
 	return err
 }
 

@@ -35,7 +35,21 @@ func (s *server) problem(ctx context.Context, err error) error {
 		return huma.Error422UnprocessableEntity("a value is out of range or not valid text")
 	case errors.Is(err, todo.ErrForbidden):
 		return huma.Error403Forbidden("not allowed")
+	case errors.Is(err, todo.ErrPreconditionFailed):
+		return huma.Error412PreconditionFailed("the todo changed since you read it: get it again and retry")
+	case errors.Is(err, todo.ErrKeyReused):
+		return huma.Error422UnprocessableEntity("this Idempotency-Key was used with a different request")
+	case errors.Is(err, todo.ErrBadCursor):
+		return huma.Error400BadRequest("invalid cursor: pass next_cursor of the previous page, with the same sort")
 	}
 	s.Logger.ErrorContext(ctx, "request failed", "err", err)
 	return huma.Error500InternalServerError("")
+}
+
+// problemFor is problem for a write to t: a 412 carries t's current ETag.
+func (s *server) problemFor(ctx context.Context, t todo.Todo, err error) error {
+	if errors.Is(err, todo.ErrPreconditionFailed) {
+		return huma.ErrorWithHeaders(s.problem(ctx, err), http.Header{"ETag": {etag(t)}})
+	}
+	return s.problem(ctx, err)
 }

@@ -3,7 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -85,71 +89,194 @@ type TodoPath struct {
 	ID string `path:"id" format:"uuid" doc:"The todo's id."`
 }
 
+// etag is a todo's strong entity tag: its row version, which every change bumps.
+func etag(t todo.Todo) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
+
+// ifMatch reads If-Match: nil without the header (any version), "*" for any
+// existing todo, else the versions named (strong comparison: weak or foreign
+// tags match nothing).
+func ifMatch(values []string) todo.Versions {
+	if len(values) == 0 {
+		return nil
+	}
+	versions := todo.Versions{}
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if v == "*" {
+			return nil
+		}
+		if n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64); err == nil && strings.HasPrefix(v, `"`) {
+			versions = append(versions, n)
+		}
+	}
+	return versions
+}
+
 type todoOutput struct {
+	ETag string `header:"ETag" doc:"The todo's version; send it back in If-Match to change it only if nobody did since."`
 	Body todo.Todo
 }
 
+func todoOut(t todo.Todo) *todoOutput { return &todoOutput{ETag: etag(t), Body: t} }
+
 type createInput struct {
-	Body fieldsBody
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" pattern:"^[!-~]+$" doc:"Makes retries safe: a repeat of the same request with the same key within 24 hours returns the first response and creates nothing."`
+	Body           fieldsBody
 }
 
 type createOutput struct {
 	Location string `header:"Location" doc:"Where the new todo lives."`
+	ETag     string `header:"ETag" doc:"The todo's version."`
 	Body     todo.Todo
 }
 
 func (s *server) createTodo(ctx context.Context, in *createInput) (*createOutput, error) {
-	t, err := s.Todos.Create(ctx, userID(ctx), in.Body.fields())
+	t, _, err := s.Todos.Create(ctx, userID(ctx), in.Body.fields(), in.IdempotencyKey)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &createOutput{Location: "/v1/todos/" + t.ID, Body: t}, nil
+	return &createOutput{Location: "/v1/todos/" + t.ID, ETag: etag(t), Body: t}, nil
+}
+
+// FilterParams select todos, for lists and bulk actions. (Exported, as
+// Huma reads only exported embedded parameter structs.)
+type FilterParams struct {
+	Completed string    `query:"completed" enum:"true,false" doc:"Only completed (true) or active (false) todos."`
+	Q         string    `query:"q" maxLength:"200" doc:"Only todos whose title contains this, ignoring case."`
+	DueBefore time.Time `query:"due_before" doc:"Only todos due before this time."`
+	DueAfter  time.Time `query:"due_after" doc:"Only todos due after this time."`
+}
+
+func (f FilterParams) filter() todo.Filter {
+	var out todo.Filter
+	if f.Completed != "" {
+		done := f.Completed == "true"
+		out.Completed = &done
+	}
+	out.Query = f.Q
+	if !f.DueBefore.IsZero() {
+		out.DueBefore = &f.DueBefore
+	}
+	if !f.DueAfter.IsZero() {
+		out.DueAfter = &f.DueAfter
+	}
+	return out
+}
+
+// query is f as URL query parameters, for the next page's link.
+func (f FilterParams) query() url.Values {
+	q := url.Values{}
+	if f.Completed != "" {
+		q.Set("completed", f.Completed)
+	}
+	if f.Q != "" {
+		q.Set("q", f.Q)
+	}
+	if !f.DueBefore.IsZero() {
+		q.Set("due_before", f.DueBefore.Format(time.RFC3339Nano))
+	}
+	if !f.DueAfter.IsZero() {
+		q.Set("due_after", f.DueAfter.Format(time.RFC3339Nano))
+	}
+	return q
 }
 
 type listInput struct {
-	Limit int `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size."`
+	FilterParams
+	Sort   string `query:"sort" enum:"-created_at,created_at,due_at,-due_at,title,-title" default:"-created_at" doc:"Order; - for descending. Todos without a due date count as due last."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size."`
+	Cursor string `query:"cursor" maxLength:"2048" doc:"next_cursor of the previous page, with the same sort."`
 }
 
 type listOutput struct {
+	Link string `header:"Link" doc:"RFC 8288 link to the next page (rel=next), when there is one."`
 	Body struct {
-		Items      []todo.Todo `json:"items" doc:"My todos, newest first."`
-		NextCursor *string     `json:"next_cursor" doc:"Always null for now: the first page is the only one."`
+		Items      []todo.Todo `json:"items" doc:"One page of my todos."`
+		NextCursor *string     `json:"next_cursor" doc:"Pass as cursor for the next page; null on the last page."`
 	}
 }
 
 func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, error) {
-	page, err := s.Todos.List(ctx, userID(ctx), in.Limit)
+	user := userID(ctx)
+	p := todo.ListParams{Filter: in.filter(), Sort: in.Sort, Limit: in.Limit}
+	if in.Cursor != "" {
+		after, err := todo.DecodeCursor(in.Cursor, user, in.Sort)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		p.After = after
+	}
+	page, err := s.Todos.List(ctx, user, p)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
 	out := &listOutput{}
 	out.Body.Items = page.Items
+	if page.Next != nil {
+		next := page.Next.Encode(user)
+		out.Body.NextCursor = &next
+		q := in.query()
+		q.Set("sort", in.Sort)
+		q.Set("limit", strconv.Itoa(in.Limit))
+		q.Set("cursor", next)
+		out.Link = `</v1/todos?` + q.Encode() + `>; rel="next"`
+	}
 	return out, nil
 }
 
-func (s *server) getTodo(ctx context.Context, in *TodoPath) (*todoOutput, error) {
+type summaryOutput struct {
+	Body todo.Summary
+}
+
+func (s *server) summarizeTodos(ctx context.Context, _ *struct{}) (*summaryOutput, error) {
+	sum, err := s.Todos.Summary(ctx, userID(ctx))
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &summaryOutput{Body: sum}, nil
+}
+
+type getInput struct {
+	TodoPath
+	IfNoneMatch []string `header:"If-None-Match" doc:"ETags you have: if the todo still has one of them, the answer is 304 without a body."`
+}
+
+func (s *server) getTodo(ctx context.Context, in *getInput) (*todoOutput, error) {
 	t, err := s.Todos.Get(ctx, userID(ctx), in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &todoOutput{Body: t}, nil
+	for _, tag := range in.IfNoneMatch {
+		if tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/"); tag == etag(t) || tag == "*" {
+			return nil, huma.ErrorWithHeaders(huma.Status304NotModified(), http.Header{"ETag": {etag(t)}})
+		}
+	}
+	return todoOut(t), nil
+}
+
+// WriteConditions are the preconditions of a change to one todo (exported
+// for Huma, like FilterParams).
+type WriteConditions struct {
+	IfMatch []string `header:"If-Match" doc:"Change the todo only if it still has one of these ETags (else 412); * for any."`
 }
 
 type replaceInput struct {
 	TodoPath
+	WriteConditions
 	Body fieldsBody
 }
 
 func (s *server) replaceTodo(ctx context.Context, in *replaceInput) (*todoOutput, error) {
-	t, err := s.Todos.Replace(ctx, userID(ctx), in.ID, in.Body.fields())
+	t, err := s.Todos.Replace(ctx, userID(ctx), in.ID, in.Body.fields(), ifMatch(in.IfMatch))
 	if err != nil {
-		return nil, s.problem(ctx, err)
+		return nil, s.problemFor(ctx, t, err)
 	}
-	return &todoOutput{Body: t}, nil
+	return todoOut(t), nil
 }
 
 type updateInput struct {
 	TodoPath
+	WriteConditions
 	Body patchBody `contentType:"application/merge-patch+json"`
 }
 
@@ -158,16 +285,64 @@ func (s *server) updateTodo(ctx context.Context, in *updateInput) (*todoOutput, 
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.Todos.Update(ctx, userID(ctx), in.ID, patch)
+	t, err := s.Todos.Update(ctx, userID(ctx), in.ID, patch, ifMatch(in.IfMatch))
 	if err != nil {
-		return nil, s.problem(ctx, err)
+		return nil, s.problemFor(ctx, t, err)
 	}
-	return &todoOutput{Body: t}, nil
+	return todoOut(t), nil
 }
 
-func (s *server) deleteTodo(ctx context.Context, in *TodoPath) (*struct{}, error) {
-	if err := s.Todos.Delete(ctx, userID(ctx), in.ID); err != nil {
+type deleteInput struct {
+	TodoPath
+	WriteConditions
+}
+
+func (s *server) deleteTodo(ctx context.Context, in *deleteInput) (*struct{}, error) {
+	if err := s.Todos.Delete(ctx, userID(ctx), in.ID, ifMatch(in.IfMatch)); err != nil {
 		return nil, s.problem(ctx, err)
 	}
 	return nil, nil
+}
+
+type setCompletedInput struct {
+	FilterParams
+	Body struct {
+		Completed bool `json:"completed" doc:"The state to give every selected todo."`
+	}
+}
+
+type countOutput struct {
+	Body struct {
+		Changed int64 `json:"changed" doc:"How many todos changed."`
+	}
+}
+
+func counted(n int64) *countOutput {
+	out := &countOutput{}
+	out.Body.Changed = n
+	return out
+}
+
+func (s *server) setCompleted(ctx context.Context, in *setCompletedInput) (*countOutput, error) {
+	n, err := s.Todos.SetCompleted(ctx, userID(ctx), in.filter(), in.Body.Completed)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return counted(n), nil
+}
+
+type deleteAllInput struct {
+	FilterParams
+}
+
+func (s *server) deleteCompleted(ctx context.Context, in *deleteAllInput) (*countOutput, error) {
+	if in.Completed != "true" {
+		return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "query.completed",
+			Message: "deleting many todos needs completed=true (clear completed)", Value: in.Completed})
+	}
+	n, err := s.Todos.DeleteAll(ctx, userID(ctx), in.filter())
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return counted(n), nil
 }

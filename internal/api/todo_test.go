@@ -226,9 +226,9 @@ func TestBadInput4xx(t *testing.T) {
 func TestMethodNotAllowed405(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	res := e.call(t, http.MethodDelete, "/v1/todos", token(t, "alice"), "")
+	res := e.call(t, http.MethodPut, "/v1/todos", token(t, "alice"), `{"title":"x"}`)
 	if res.status != http.StatusMethodNotAllowed {
-		t.Errorf("DELETE /v1/todos: %d, want 405", res.status)
+		t.Errorf("PUT /v1/todos: %d, want 405", res.status)
 	}
 }
 

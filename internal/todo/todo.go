@@ -25,6 +25,11 @@ var (
 	ErrInvalid = errors.New("invalid todo")
 	// ErrForbidden means row-level security refused a write.
 	ErrForbidden = errors.New("not allowed")
+	// ErrPreconditionFailed means the todo exists but is not at a version the
+	// caller named (If-Match): someone else changed it first.
+	ErrPreconditionFailed = errors.New("todo changed since you read it")
+	// ErrKeyReused means an idempotency key came back with another request.
+	ErrKeyReused = errors.New("idempotency key used with a different request")
 )
 
 // Todo is one item of one person's list.
@@ -36,7 +41,12 @@ type Todo struct {
 	DueAt       *time.Time `json:"due_at" doc:"When it is due, or null."`
 	CreatedAt   time.Time  `json:"created_at" doc:"When it was created (server time)."`
 	UpdatedAt   time.Time  `json:"updated_at" doc:"When it last changed (server time)."`
+	Version     int64      `json:"-"` // 1 when created, +1 on every change: the ETag
 }
+
+// Versions are the versions a write may apply to (If-Match). Nil means any;
+// empty means none can match.
+type Versions []int64
 
 // Fields are the writable parts of a todo, as given to create or replace it.
 type Fields struct {
@@ -56,20 +66,61 @@ type Patch struct {
 	DueAt       *time.Time
 }
 
-// Page is one page of a person's todos, newest first.
+// Filter narrows a list or a bulk action. Zero values filter nothing.
+type Filter struct {
+	Completed *bool
+	Query     string     // case-insensitive substring of the title
+	DueBefore *time.Time // due strictly before
+	DueAfter  *time.Time // due strictly after
+}
+
+// Sorts are the orders a list can come in; "-" means descending. Ties are
+// broken by id, so every order is total and a cursor is exact.
+var Sorts = []string{"-created_at", "created_at", "due_at", "-due_at", "title", "-title"}
+
+// DefaultSort is newest first.
+const DefaultSort = "-created_at"
+
+// ListParams ask for one page.
+type ListParams struct {
+	Filter
+	Sort  string  // one of Sorts
+	Limit int     // 1..MaxPageSize
+	After *Cursor // the previous page's Next, or nil for the first page
+}
+
+// Page is one page of a person's todos.
 type Page struct {
 	Items []Todo
+	Next  *Cursor // nil on the last page
+}
+
+// Summary counts a person's todos, for a list's footer ("3 items left").
+type Summary struct {
+	Total     int64 `json:"total" doc:"All my todos."`
+	Active    int64 `json:"active" doc:"Not completed."`
+	Completed int64 `json:"completed" doc:"Completed."`
 }
 
 // Store keeps todos. Every method acts as userID: it sees and changes only
 // that person's rows, which the database enforces, not the implementation.
 type Store interface {
-	Create(ctx context.Context, userID string, f Fields) (Todo, error)
+	// Create stores a todo. With an idempotency key, a repeat of the same
+	// request returns the first response (replayed true) and creates nothing;
+	// another request under the same key is ErrKeyReused.
+	Create(ctx context.Context, userID string, f Fields, idempotencyKey string) (t Todo, replayed bool, err error)
 	Get(ctx context.Context, userID, id string) (Todo, error)
-	List(ctx context.Context, userID string, limit int) (Page, error)
-	Replace(ctx context.Context, userID, id string, f Fields) (Todo, error)
-	Update(ctx context.Context, userID, id string, p Patch) (Todo, error)
-	Delete(ctx context.Context, userID, id string) error
+	List(ctx context.Context, userID string, p ListParams) (Page, error)
+	Summary(ctx context.Context, userID string) (Summary, error)
+	Replace(ctx context.Context, userID, id string, f Fields, ifMatch Versions) (Todo, error)
+	Update(ctx context.Context, userID, id string, p Patch, ifMatch Versions) (Todo, error)
+	Delete(ctx context.Context, userID, id string, ifMatch Versions) error
+	// SetCompleted sets completed on every todo that f selects ("toggle all")
+	// and returns how many changed.
+	SetCompleted(ctx context.Context, userID string, f Filter, completed bool) (int64, error)
+	// DeleteAll deletes every todo that f selects ("clear completed") and
+	// returns how many.
+	DeleteAll(ctx context.Context, userID string, f Filter) (int64, error)
 }
 
 type requestIDKey struct{}
