@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // CheckSafetyAs runs the boot check as if the API acted as appRole.
@@ -49,3 +51,6 @@ func (c countingConn) Write(p []byte) (int, error) {
 	c.writes.Add(1)
 	return c.Conn.Write(p)
 }
+
+// ListQuery is the SQL and arguments List runs for p.
+func ListQuery(userID string, p todo.ListParams) (string, []any, error) { return listQuery(userID, p) }

@@ -166,8 +166,8 @@ func (s *TodoStore) Get(ctx context.Context, userID, id string) (todo.Todo, erro
 var sortKeys = map[string]struct{ expr, cast, dir string }{
 	"-created_at": {"created_at", "timestamptz", "DESC"},
 	"created_at":  {"created_at", "timestamptz", "ASC"},
-	"-due_at":     {"COALESCE(due_at, 'infinity'::timestamptz)", "timestamptz", "DESC"},
-	"due_at":      {"COALESCE(due_at, 'infinity'::timestamptz)", "timestamptz", "ASC"},
+	"-due_at":     {"due_sort", "timestamptz", "DESC"},
+	"due_at":      {"due_sort", "timestamptz", "ASC"},
 	"-title":      {"title", "text", "DESC"},
 	"title":       {"title", "text", "ASC"},
 }

@@ -1,6 +1,6 @@
 DROP TABLE idempotency_keys;
 DROP INDEX todos_user_id_title_idx;
-DROP INDEX todos_user_id_due_at_idx;
+ALTER TABLE todos DROP COLUMN due_sort;
 CREATE OR REPLACE FUNCTION todos_touch_updated_at() RETURNS trigger
     LANGUAGE plpgsql AS
 $$

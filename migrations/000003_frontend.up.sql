@@ -15,8 +15,12 @@ END
 $$;
 
 -- Keyset pagination: one index per sort key, each led by user_id. Each serves
--- both directions. Undated todos sort as due at 'infinity'.
-CREATE INDEX todos_user_id_due_at_idx ON todos (user_id, (COALESCE(due_at, 'infinity'::timestamptz)), id);
+-- both directions. Undated todos sort as due at 'infinity'; that key is a
+-- stored column, as Postgres uses a row comparison (key, id) > (k, i) as an
+-- index condition only on plain columns.
+ALTER TABLE todos ADD COLUMN due_sort timestamptz NOT NULL
+    GENERATED ALWAYS AS (COALESCE(due_at, 'infinity'::timestamptz)) STORED;
+CREATE INDEX todos_user_id_due_sort_idx ON todos (user_id, due_sort, id);
 CREATE INDEX todos_user_id_title_idx ON todos (user_id, title, id);
 
 -- A client's Idempotency-Key and the response it got, for 24 hours.

@@ -3,7 +3,7 @@
 -- which CREATE EXTENSION pgtap needs):  pg_prove -d "$URL" policies/tests/*.sql
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(27);
+SELECT plan(31);
 
 -- Every application table, in public and audit, has RLS enabled and forced,
 -- and at least one policy. (schema_migrations is golang-migrate's bookkeeping:
@@ -39,6 +39,11 @@ SELECT column_privs_are('public', 'todos', 'title', 'todo_app', ARRAY['SELECT', 
 SELECT column_privs_are('public', 'todos', 'id', 'todo_app', ARRAY['SELECT']);
 SELECT column_privs_are('public', 'todos', 'created_at', 'todo_app', ARRAY['SELECT']);
 SELECT column_privs_are('public', 'todos', 'updated_at', 'todo_app', ARRAY['SELECT']);
+SELECT column_privs_are('public', 'todos', 'version', 'todo_app', ARRAY['SELECT'], 'todo_app cannot set a version');
+SELECT column_privs_are('public', 'todos', 'due_sort', 'todo_app', ARRAY['SELECT']);
+SELECT table_privs_are('public', 'idempotency_keys', 'todo_app', ARRAY['SELECT', 'DELETE'],
+    'todo_app: SELECT and DELETE on idempotency_keys (INSERT by column)');
+SELECT table_privs_are('public', 'idempotency_keys', 'todo_auditor', ARRAY[]::text[], 'the auditor has no business with idempotency keys');
 SELECT schema_privs_are('audit', 'todo_app', ARRAY[]::text[], 'todo_app has no privilege on schema audit');
 SELECT table_privs_are('audit', 'todo_changes', 'todo_app', ARRAY[]::text[], 'todo_app has no privilege on the audit trail');
 SELECT table_privs_are('public', 'todos', 'todo_auditor', ARRAY['SELECT'], 'todo_auditor only reads todos');

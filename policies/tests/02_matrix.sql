@@ -3,7 +3,7 @@
 --   pg_prove -d "$URL" policies/tests/*.sql
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(38);
+SELECT plan(41);
 
 -- Two rows of alice, one of bob, written as the table owner would see them.
 INSERT INTO todos (id, user_id, title) VALUES
@@ -59,6 +59,16 @@ SELECT throws_ok($$UPDATE todos SET user_id = 'bob' WHERE title = 'alice 1'$$, '
     'even with UPDATE on user_id, the policy''s WITH CHECK stops moving a row to bob');
 RESET ROLE;
 REVOKE UPDATE (user_id) ON todos FROM todo_app;
+
+-- ---------------------------------------------------------------- idempotency keys are per user too
+SELECT pg_temp.act_as('todo_app', 'alice');
+INSERT INTO idempotency_keys (user_id, key, request_hash, response) VALUES ('alice', 'k1', '\x00', '{}');
+SELECT throws_ok($$INSERT INTO idempotency_keys (user_id, key, request_hash, response) VALUES ('bob', 'k1', '\x00', '{}')$$,
+    '42501', NULL, 'alice cannot record a key for bob');
+SELECT pg_temp.act_as('todo_app', 'bob');
+SELECT is_empty('SELECT * FROM idempotency_keys', 'bob sees none of alice''s keys');
+SELECT results_eq($$WITH d AS (DELETE FROM idempotency_keys RETURNING 1) SELECT count(*)::int FROM d$$, ARRAY[0],
+    'bob deletes none of alice''s keys');
 
 -- ---------------------------------------------------------------- the app and the audit trail
 SELECT pg_temp.act_as('todo_app', 'alice');
