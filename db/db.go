@@ -20,10 +20,15 @@ import (
 // AppRole is the role every request transaction switches to.
 const AppRole = "todo_app"
 
-// setIdentity starts every request transaction: the role, the user and the
-// request id (for the audit trail). All are transaction-local (is_local =
-// true): a pooled connection never carries an identity into the next request.
-const setIdentity = `SELECT set_config('role', 'todo_app', true), set_config('app.user_id', $1, true), set_config('app.request_id', $2, true)`
+// setIdentity starts every request transaction: the role, the user, the
+// request id (for the audit trail) and a statement timeout. All are
+// transaction-local (is_local = true): a pooled connection never carries an
+// identity into the next request.
+const setIdentity = `SELECT set_config('role', 'todo_app', true), set_config('app.user_id', $1, true), ` +
+	`set_config('app.request_id', $2, true), set_config('statement_timeout', '` + StatementTimeout + `', true)`
+
+// StatementTimeout bounds each request's statement inside Postgres.
+const StatementTimeout = "5s"
 
 // DB is a connection pool that runs each call as one user.
 type DB struct {

@@ -77,4 +77,3 @@ func explain(t *testing.T, conn *pgx.Conn, user, query string, args []any) strin
 	}
 	return strings.Join(lines, "\n")
 }
-

@@ -207,3 +207,24 @@ func TestIdentityEndsWithTransaction(t *testing.T) {
 	}
 	check("a read")
 }
+
+// TestRequestSettings: inside a request the role, user, request id and
+// statement timeout are set; after it, none of them stays on the connection.
+func TestRequestSettings(t *testing.T) {
+	t.Parallel()
+	tdb := devdb.New(t)
+	ctx := todo.WithRequestID(context.Background(), "req-7")
+	database, err := db.Open(ctx, tdb.APIURL+"&pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer database.Close()
+	role, user, reqID, timeout, err := database.SettingsAsUser(ctx, "alice")
+	if err != nil || role != "todo_app" || user != "alice" || reqID != "req-7" || timeout != db.StatementTimeout {
+		t.Fatalf("inside: %q %q %q %q (%v)", role, user, reqID, timeout, err)
+	}
+	var after string
+	if err := database.QueryRowForTest(ctx, "SELECT current_setting('statement_timeout')").Scan(&after); err != nil || after == db.StatementTimeout {
+		t.Errorf("statement_timeout after the request: %q (%v)", after, err)
+	}
+}

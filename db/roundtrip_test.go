@@ -27,12 +27,19 @@ func TestOneRoundTripPerCall(t *testing.T) {
 		name string
 		call func() error
 	}{
-		{"create", func() error { t, _, err := s.Create(ctx, "alice", todo.Fields{Title: title}, ""); id = t.ID; return err }},
+		{"create", func() error {
+			t, _, err := s.Create(ctx, "alice", todo.Fields{Title: title}, "")
+			id = t.ID
+			return err
+		}},
 		{"create once", func() error { _, _, err := s.Create(ctx, "alice", todo.Fields{Title: title}, id); return err }},
 		{"summary", func() error { _, err := s.Summary(ctx, "alice"); return err }},
 		{"set completed", func() error { _, err := s.SetCompleted(ctx, "alice", todo.Filter{}, true); return err }},
 		{"get", func() error { _, err := s.Get(ctx, "alice", id); return err }},
-		{"list", func() error { _, err := s.List(ctx, "alice", todo.ListParams{Sort: todo.DefaultSort, Limit: 20}); return err }},
+		{"list", func() error {
+			_, err := s.List(ctx, "alice", todo.ListParams{Sort: todo.DefaultSort, Limit: 20})
+			return err
+		}},
 		{"replace", func() error { _, err := s.Replace(ctx, "alice", id, todo.Fields{Title: title}, nil); return err }},
 		{"update", func() error { _, err := s.Update(ctx, "alice", id, todo.Patch{Completed: &done}, nil); return err }},
 		{"delete", func() error { return s.Delete(ctx, "alice", id, nil) }},

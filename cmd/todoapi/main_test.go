@@ -134,13 +134,19 @@ func TestServeRefusesUnsafeDatabase(t *testing.T) {
 
 func TestServeRefusesBadConfig(t *testing.T) {
 	t.Parallel()
-	for name, env := range map[string]map[string]string{
-		"short secret": {"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "JWT_SECRET": "short"},
-		"no database":  {"JWT_SECRET": testSecret},
-		"leeway":       {"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "JWT_SECRET": testSecret, "JWT_LEEWAY": "5m"},
+	db := "postgres://x@127.0.0.1:1/x"
+	for want, env := range map[string]map[string]string{
+		"JWT_SECRET must be at least":  {"DATABASE_URL": db, "JWT_SECRET": "short"},
+		"set JWT_JWKS_URL":             {"DATABASE_URL": db},
+		"DATABASE_URL must be set":     {"JWT_SECRET": testSecret},
+		"JWT_LEEWAY must be between":   {"DATABASE_URL": db, "JWT_SECRET": testSecret, "JWT_LEEWAY": "5m"},
+		"JWT_JWKS_URL: \"file:":        {"DATABASE_URL": db, "JWT_JWKS_URL": "file:///etc/passwd"},
+		"CORS_ALLOWED_ORIGINS: \"*\"":  {"DATABASE_URL": db, "JWT_SECRET": testSecret, "CORS_ALLOWED_ORIGINS": "*"},
+		"CORS_ALLOWED_ORIGINS: \"null": {"DATABASE_URL": db, "JWT_SECRET": testSecret, "CORS_ALLOWED_ORIGINS": "null"},
 	} {
-		if err := run(context.Background(), []string{"serve"}, getenv(env), io.Discard, io.Discard); err == nil {
-			t.Errorf("%s: serve started", name)
+		err := run(context.Background(), []string{"serve"}, getenv(env), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("serve = %v, want an error saying %q", err, want)
 		}
 	}
 }

@@ -35,7 +35,8 @@ func newEnv(t *testing.T) *env {
 	return newEnvWith(t, authConfig)
 }
 
-func newEnvWith(t *testing.T, cfg auth.Config) *env {
+// newEnvWith serves with the token config cfg and CORS for origins.
+func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 	t.Helper()
 	tdb := devdb.New(t)
 	ctx := context.Background()
@@ -54,7 +55,8 @@ func newEnvWith(t *testing.T, cfg auth.Config) *env {
 		Ready: func(ctx context.Context) error {
 			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))
 		},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CORSOrigins: origins,
 	}))
 	t.Cleanup(srv.Close)
 	admin, err := pgx.Connect(ctx, tdb.AdminURL)

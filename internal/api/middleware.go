@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
 
 	"github.com/todoapi/todoapi/internal/todo"
 )
@@ -92,5 +93,21 @@ func formAsJSON(next http.Handler) http.Handler {
 			r.Header.Set("Content-Type", "application/json")
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// corsFor lets browser apps on origins call the API with bearer tokens:
+// preflights are answered with the methods and headers the API uses, and the
+// response headers a client needs are exposed. Credentials (cookies) are never
+// allowed, so no origin is ever told `*` with credentials; an origin not
+// listed, or null, gets no Access-Control-Allow-Origin.
+func corsFor(origins []string) func(http.Handler) http.Handler {
+	return cors.Handler(cors.Options{
+		AllowedOrigins:   origins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-Id"},
+		ExposedHeaders:   []string{"ETag", "Location", "Link", "X-Request-Id", "Retry-After", "WWW-Authenticate"},
+		AllowCredentials: false,
+		MaxAge:           600,
 	})
 }

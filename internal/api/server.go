@@ -30,6 +30,9 @@ type Deps struct {
 	// schema current); nil means always ready.
 	Ready  func(context.Context) error
 	Logger *slog.Logger
+	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
+	// call the API; none by default.
+	CORSOrigins []string
 }
 
 type server struct {
@@ -43,7 +46,7 @@ func NewServer(deps Deps) http.Handler {
 		deps.Ready = func(context.Context) error { return nil }
 	}
 	router := chi.NewMux()
-	router.Use(requestID, accessLog(deps.Logger), recoverProblem(deps.Logger), secureHeaders, formAsJSON)
+	router.Use(requestID, accessLog(deps.Logger), recoverProblem(deps.Logger), secureHeaders, corsFor(deps.CORSOrigins), formAsJSON)
 
 	config := huma.DefaultConfig("Todo API", Version)
 	config.Info.Description = "Each person's todos, kept apart by PostgreSQL row-level security. " +

@@ -24,6 +24,7 @@ type Config struct {
 	Auth        auth.Config // JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, JWT_LEEWAY (default 30s)
 	LogLevel    slog.Level  // LOG_LEVEL: debug, info (default), warn, error
 	DebugAddr   string      // DEBUG_ADDR: where to serve pprof; empty (default) for nowhere
+	CORSOrigins []string    // CORS_ALLOWED_ORIGINS: browser origins allowed to call the API
 }
 
 // Load reads the configuration through getenv and checks it.
@@ -52,6 +53,12 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("JWT_LEEWAY must be between 0 and %s, got %s", MaxLeeway, d))
 		}
 		cfg.Auth.Leeway = d
+	}
+	cfg.CORSOrigins = strings.FieldsFunc(getenv("CORS_ALLOWED_ORIGINS"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	for _, o := range cfg.CORSOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
+			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin like https://app.example.com (no *, no null)", o))
+		}
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
