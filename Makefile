@@ -11,7 +11,7 @@ JWT_SECRET := $(shell head -c 32 /dev/urandom | base64)
 endif
 export JWT_SECRET
 
-BETTER_AUTH := internal/api/testdata/betterauth
+NPM_TESTDATA := internal/api/testdata/betterauth internal/api/testdata/frontend
 
 .PHONY: run test lint build deps testdeps serve bench
 
@@ -46,10 +46,15 @@ deps:
 		{ echo "installing postgresql and pgtap (apt-get)"; apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql pgtap >/dev/null; }
 
-## testdeps: a real Better Auth server for the end-to-end token tests (npm)
+## testdeps: what the end-to-end tests drive: a real Better Auth server and
+## the frontend toolchain (npm), and headless Chromium (Debian)
 testdeps:
-	@[ -d $(BETTER_AUTH)/node_modules/better-auth ] || \
-		{ echo "installing Better Auth for the tests (npm ci)"; npm ci --prefix $(BETTER_AUTH) --no-audit --no-fund --loglevel=error >/dev/null; }
+	@for d in $(NPM_TESTDATA); do \
+		[ $$d/node_modules/.package-lock.json -nt $$d/package-lock.json ] || \
+		{ echo "installing $$d (npm ci)"; npm ci --prefix $$d --no-audit --no-fund --loglevel=error >/dev/null || exit 1; }; \
+	done
+	@command -v chromium >/dev/null || { echo "installing chromium (apt-get)"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 serve:
 	@token=$$(bin/todoapi token --sub alice --ttl 24h) && other=$$(bin/todoapi token --sub bob --ttl 24h) && \

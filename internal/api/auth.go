@@ -20,10 +20,10 @@ func userID(ctx context.Context) string {
 	return id
 }
 
-// authenticate verifies the bearer token of every operation that declares
-// security, before the handler runs and so before any database work.
+// authenticate verifies the bearer token of every operation whose security
+// requires it, before the handler runs and so before any database work.
 func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
-	if len(ctx.Operation().Security) == 0 {
+	if !requiresToken(ctx.Operation().Security) {
 		next(ctx)
 		return
 	}
@@ -54,4 +54,15 @@ func bearerToken(header string) string {
 		return ""
 	}
 	return strings.TrimSpace(token)
+}
+
+// requiresToken: every alternative of the operation's security requirement
+// names the bearer scheme (an empty alternative means "no credentials").
+func requiresToken(security []map[string][]string) bool {
+	for _, alternative := range security {
+		if _, ok := alternative[bearerScheme]; !ok {
+			return false
+		}
+	}
+	return len(security) > 0
 }

@@ -52,3 +52,13 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCORSByDefault: without configured origins no browser origin is allowed.
+func TestNoCORSByDefault(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	res := e.call(t, http.MethodGet, "/v1/todos", token(t, "alice"), "", "Origin", "https://app.example.com")
+	if got := res.header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("ACAO %q with no origins configured", got)
+	}
+}

@@ -52,6 +52,7 @@ func NewServer(deps Deps) http.Handler {
 	config.Info.Description = "Each person's todos, kept apart by PostgreSQL row-level security. " +
 		"Every /v1 operation needs `Authorization: Bearer <JWT>`."
 	config.CreateHooks = nil // no $schema links in bodies
+	config.Servers = []*huma.Server{{URL: "/", Description: "This server"}}
 	config.DocsRenderer = huma.DocsRendererSwaggerUI
 	config.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},

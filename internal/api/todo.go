@@ -18,7 +18,7 @@ import (
 // fieldsBody is a whole todo as a client writes it (create and replace).
 // Omitted optional fields take their defaults.
 type fieldsBody struct {
-	Title       string     `json:"title" minLength:"1" maxLength:"500" pattern:"\\S" patternDescription:"not blank" doc:"What to do."`
+	Title       string     `json:"title" minLength:"1" maxLength:"500" pattern:"\\S" doc:"What to do."`
 	Description string     `json:"description,omitempty" maxLength:"10000" doc:"Free-form details."`
 	Completed   bool       `json:"completed,omitempty" doc:"Whether it is done."`
 	DueAt       *time.Time `json:"due_at,omitempty" nullable:"true" doc:"When it is due, or null."`
@@ -33,7 +33,7 @@ func (b fieldsBody) fields() todo.Fields {
 // default (description "", completed false, no due date). A title cannot be
 // removed.
 type patchBody struct {
-	Title       optional[string]    `json:"title,omitempty" minLength:"1" maxLength:"500" pattern:"\\S" patternDescription:"not blank" doc:"What to do; cannot be null."`
+	Title       optional[string]    `json:"title,omitempty" minLength:"1" maxLength:"500" pattern:"\\S" doc:"What to do; cannot be null."`
 	Description optional[string]    `json:"description,omitempty" maxLength:"10000" nullable:"true" doc:"Free-form details; null clears them."`
 	Completed   optional[bool]      `json:"completed,omitempty" nullable:"true" doc:"Whether it is done; null means false."`
 	DueAt       optional[time.Time] `json:"due_at,omitempty" nullable:"true" doc:"When it is due; null clears it."`
