@@ -58,7 +58,7 @@ func ListQuery(userID string, p todo.ListParams) (string, []any, error) { return
 // SettingsAsUser reads, inside a request transaction as userID, the settings
 // the identity statement makes.
 func (db *DB) SettingsAsUser(ctx context.Context, userID string) (role, user, requestID, timeout string, err error) {
-	err = db.asUser(ctx, userID, `SELECT current_user, current_setting('app.user_id'), current_setting('app.request_id'), current_setting('statement_timeout')`, nil,
+	err = db.asUser(ctx, userID, true, `SELECT current_user, current_setting('app.user_id'), current_setting('app.request_id'), current_setting('statement_timeout')`, nil,
 		func(rows pgx.Rows) error {
 			_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 				return struct{}{}, row.Scan(&role, &user, &requestID, &timeout)

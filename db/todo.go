@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/todoapi/todoapi/internal/todo"
 )
@@ -35,9 +34,9 @@ func scanTodo(row pgx.CollectableRow) (todo.Todo, error) {
 }
 
 // one runs a statement that returns exactly one todo row, or ErrNotFound.
-func (s *TodoStore) one(ctx context.Context, userID, query string, args ...any) (todo.Todo, error) {
+func (s *TodoStore) one(ctx context.Context, userID string, readOnly bool, query string, args ...any) (todo.Todo, error) {
 	var t todo.Todo
-	err := s.db.asUser(ctx, userID, query, args, func(rows pgx.Rows) (err error) {
+	err := s.db.asUser(ctx, userID, readOnly, query, args, func(rows pgx.Rows) (err error) {
 		t, err = pgx.CollectExactlyOneRow(rows, scanTodo)
 		return err
 	})
@@ -47,7 +46,7 @@ func (s *TodoStore) one(ctx context.Context, userID, query string, args ...any) 
 // count runs a statement and returns how many rows it affected.
 func (s *TodoStore) count(ctx context.Context, userID, query string, args ...any) (int64, error) {
 	var n int64
-	err := s.db.asUser(ctx, userID, query, args, func(rows pgx.Rows) error {
+	err := s.db.asUser(ctx, userID, false, query, args, func(rows pgx.Rows) error {
 		for rows.Next() {
 		}
 		n = rows.CommandTag().RowsAffected()
@@ -83,34 +82,32 @@ const replayKey = `SELECT request_hash, response FROM idempotency_keys WHERE use
 // Create stores a new todo owned by userID; see todo.Store.
 func (s *TodoStore) Create(ctx context.Context, userID string, f todo.Fields, key string) (todo.Todo, bool, error) {
 	if key == "" {
-		t, err := s.one(ctx, userID, createTodo, userID, f.Title, f.Description, f.Completed, f.DueAt)
+		t, err := s.one(ctx, userID, false, createTodo, userID, f.Title, f.Description, f.Completed, f.DueAt)
 		return t, false, err
 	}
 	hash := requestHash(f)
 	var t todo.Todo
 	created := false
-	b := &pgx.Batch{}
-	b.Queue(setIdentity, userID, todo.RequestID(ctx))
-	b.Queue(dropExpiredKeys, userID)
-	b.Queue(createTodoOnce, userID, f.Title, f.Description, f.Completed, f.DueAt, key, hash).Query(func(rows pgx.Rows) (err error) {
-		items, err := pgx.CollectRows(rows, scanTodo)
-		if len(items) == 1 {
-			t, created = items[0], true
-		}
-		return err
+	err := s.db.send(ctx, userID, false, func(b *pgx.Batch) {
+		b.Queue(dropExpiredKeys, userID)
+		b.Queue(createTodoOnce, userID, f.Title, f.Description, f.Completed, f.DueAt, key, hash).Query(func(rows pgx.Rows) (err error) {
+			items, err := pgx.CollectRows(rows, scanTodo)
+			if len(items) == 1 {
+				t, created = items[0], true
+			}
+			return err
+		})
 	})
-	err := s.db.pool.SendBatch(ctx, b).Close()
-	var pgErr *pgconn.PgError
 	switch {
-	case errors.As(err, &pgErr) && pgErr.Code == "23505": // a concurrent request holds the key: replay it
+	case errors.Is(err, todo.ErrConflict): // a concurrent request holds the key: replay it
 	case err != nil:
-		return todo.Todo{}, false, translate(err)
+		return todo.Todo{}, false, err
 	case created:
 		return t, false, nil
 	}
 	var storedHash []byte
 	var response []byte
-	err = s.db.asUser(ctx, userID, replayKey, []any{userID, key}, func(rows pgx.Rows) error {
+	err = s.db.asUser(ctx, userID, true, replayKey, []any{userID, key}, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			return struct{}{}, row.Scan(&storedHash, &response)
 		})
@@ -158,7 +155,7 @@ const getTodo = `SELECT ` + todoColumns + ` FROM todos WHERE id = $1 AND user_id
 
 // Get returns one of userID's todos.
 func (s *TodoStore) Get(ctx context.Context, userID, id string) (todo.Todo, error) {
-	return s.one(ctx, userID, getTodo, id, userID)
+	return s.one(ctx, userID, true, getTodo, id, userID)
 }
 
 // sortKeys maps each sort to its key expression (as in the indexes) and
@@ -225,7 +222,7 @@ func (s *TodoStore) List(ctx context.Context, userID string, p todo.ListParams) 
 	}
 	page := todo.Page{Items: make([]todo.Todo, 0, p.Limit+1)}
 	var lastKey string // the sort key of the last item, as Postgres prints it
-	err = s.db.asUser(ctx, userID, query, args, func(rows pgx.Rows) error {
+	err = s.db.asUser(ctx, userID, true, query, args, func(rows pgx.Rows) error {
 		for rows.Next() {
 			if len(page.Items) == p.Limit { // the extra row: there is a next page
 				page.Next = &todo.Cursor{Sort: p.Sort, Key: lastKey, ID: page.Items[len(page.Items)-1].ID}
@@ -248,7 +245,7 @@ FROM todos WHERE user_id = $1`
 // Summary counts userID's todos.
 func (s *TodoStore) Summary(ctx context.Context, userID string) (todo.Summary, error) {
 	var sum todo.Summary
-	err := s.db.asUser(ctx, userID, summary, []any{userID}, func(rows pgx.Rows) error {
+	err := s.db.asUser(ctx, userID, true, summary, []any{userID}, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			return struct{}{}, row.Scan(&sum.Total, &sum.Active, &sum.Completed)
 		})
@@ -283,7 +280,7 @@ SET title       = COALESCE($4, title),
 func (s *TodoStore) written(ctx context.Context, userID, query string, args ...any) (todo.Todo, error) {
 	var t todo.Todo
 	var applied bool
-	err := s.db.asUser(ctx, userID, query, args, func(rows pgx.Rows) error {
+	err := s.db.asUser(ctx, userID, false, query, args, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			return struct{}{}, row.Scan(&t.ID, &t.Title, &t.Description, &t.Completed, &t.DueAt, &t.CreatedAt, &t.UpdatedAt, &t.Version, &applied)
 		})

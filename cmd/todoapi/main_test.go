@@ -30,6 +30,7 @@ func getenv(vars map[string]string) func(string) string {
 func start(t *testing.T, env map[string]string) (string, func() error) {
 	t.Helper()
 	env["LISTEN_ADDR"] = "127.0.0.1:0"
+	env["LOG_LEVEL"] = "debug"
 	if env["JWT_JWKS_URL"] == "" {
 		env["JWT_SECRET"] = testSecret
 	}
@@ -37,7 +38,7 @@ func start(t *testing.T, env map[string]string) (string, func() error) {
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, getenv(env), w, io.Discard)
+		done <- run(ctx, []string{"serve"}, getenv(env), w, t.Output())
 		w.Close()
 	}()
 	line, err := bufio.NewReader(out).ReadString('\n')

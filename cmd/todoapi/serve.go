@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync/atomic"
 	"time"
 
 	"github.com/todoapi/todoapi/db"
@@ -40,14 +41,44 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	defer database.Close()
-	if err := database.CheckSafety(ctx); err != nil {
+	// The safety check needs the database. If it is down at boot the API
+	// serves anyway (not ready: 503) and checks again until it answers; an
+	// unsafe answer, now or then, stops the process.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var safe atomic.Bool
+	if err := database.CheckSafety(ctx); errors.Is(err, db.ErrUnsafe) {
 		return fmt.Errorf("refusing to serve: %w", err)
+	} else if err != nil {
+		logger.Warn("database not reachable yet; not ready until it is", "err", err)
+		go func() {
+			for ctx.Err() == nil {
+				time.Sleep(time.Second)
+				err := database.CheckSafety(ctx)
+				switch {
+				case errors.Is(err, db.ErrUnsafe):
+					stop(fmt.Errorf("refusing to serve: %w", err))
+					return
+				case err == nil:
+					safe.Store(true)
+					logger.Info("database reachable and safe")
+					return
+				default:
+					logger.Debug("database still not reachable", "err", err)
+				}
+			}
+		}()
+	} else {
+		safe.Store(true)
 	}
 
 	handler := api.NewServer(api.Deps{
 		Todos:    db.NewTodoStore(database),
 		Verifier: verifier,
 		Ready: func(ctx context.Context) error {
+			if !safe.Load() {
+				return errors.New("the database's safety check has not passed yet")
+			}
 			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))
 		},
 		Logger: logger,
@@ -81,7 +112,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
+		return cause // the safety check failed once the database answered
+	}
+	return nil
 }
 
 // serveDebug serves Go's profiler (net/http/pprof) on its own address, which

@@ -41,6 +41,12 @@ func (s *server) problem(ctx context.Context, err error) error {
 		return huma.Error422UnprocessableEntity("this Idempotency-Key was used with a different request")
 	case errors.Is(err, todo.ErrBadCursor):
 		return huma.Error400BadRequest("invalid cursor: pass next_cursor of the previous page, with the same sort")
+	case errors.Is(err, todo.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		s.Logger.WarnContext(ctx, "database unavailable", "err", err)
+		return unavailable("the database is unavailable: retry shortly")
+	case errors.Is(err, context.Canceled):
+		s.Logger.InfoContext(ctx, "client went away", "err", err)
+		return unavailable("request cancelled")
 	}
 	s.Logger.ErrorContext(ctx, "request failed", "err", err)
 	return huma.Error500InternalServerError("")
@@ -52,4 +58,12 @@ func (s *server) problemFor(ctx context.Context, t todo.Todo, err error) error {
 		return huma.ErrorWithHeaders(s.problem(ctx, err), http.Header{"ETag": {etag(t)}})
 	}
 	return s.problem(ctx, err)
+}
+
+// retryAfter is how soon a client may retry a 503, in seconds.
+const retryAfter = "1"
+
+// unavailable is a 503 that tells the client when to retry.
+func unavailable(msg string) error {
+	return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable(msg), http.Header{"Retry-After": {retryAfter}})
 }

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-
-	"github.com/danielgtaylor/huma/v2"
 )
 
 type healthOutput struct {
@@ -25,7 +23,7 @@ func (s *server) health(context.Context, *struct{}) (*healthOutput, error) {
 func (s *server) ready(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 	if err := s.Ready(ctx); err != nil {
 		s.Logger.WarnContext(ctx, "not ready", "err", err)
-		return nil, huma.Error503ServiceUnavailable("not ready")
+		return nil, unavailable("not ready")
 	}
 	return ok(), nil
 }

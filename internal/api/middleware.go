@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -46,6 +47,20 @@ func requestID(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(todo.WithRequestID(r.Context(), id)))
+	})
+}
+
+// requestTimeout bounds a whole request, database work included (each
+// statement also has its own statement_timeout).
+const requestTimeout = 10 * time.Second
+
+// deadline gives every request a context deadline; a client that goes away
+// cancels it too, and with it any query in flight.
+func deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

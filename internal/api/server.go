@@ -46,7 +46,7 @@ func NewServer(deps Deps) http.Handler {
 		deps.Ready = func(context.Context) error { return nil }
 	}
 	router := chi.NewMux()
-	router.Use(requestID, accessLog(deps.Logger), recoverProblem(deps.Logger), secureHeaders, corsFor(deps.CORSOrigins), formAsJSON)
+	router.Use(requestID, accessLog(deps.Logger), recoverProblem(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), formAsJSON)
 
 	config := huma.DefaultConfig("Todo API", Version)
 	config.Info.Description = "Each person's todos, kept apart by PostgreSQL row-level security. " +

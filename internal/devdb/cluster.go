@@ -23,6 +23,7 @@ type Cluster struct {
 	port  int
 	runAs []string // prefix that runs a command as the postgres OS user, when we are root
 	pgBin string
+	opts  string // the server's options: port, socket folder, settings
 }
 
 // AdminURL is the URL of the cluster's superuser on its maintenance database.
@@ -39,9 +40,10 @@ func (c *Cluster) URL(role, dbname string) string {
 func (c *Cluster) Dir() string { return c.dir }
 
 // Start initialises and starts a cluster in a new temporary folder, on a free
-// port, with durability turned off (it is thrown away). Postgres refuses to
-// run as root, so as root it runs as the postgres OS user.
-func Start(ctx context.Context) (*Cluster, error) {
+// port, with durability turned off (it is thrown away) unless settings (each
+// "name=value") say otherwise. Postgres refuses to run as root, so as root it
+// runs as the postgres OS user.
+func Start(ctx context.Context, settings ...string) (*Cluster, error) {
 	pgBin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -62,15 +64,17 @@ func Start(ctx context.Context) (*Cluster, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	data := filepath.Join(dir, "data")
-	if err := c.pg(ctx, "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+	if err := c.pg(ctx, "initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
 		"--locale=C", "--no-sync"); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=300 "+
+	c.opts = fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=300 "+
 		"-c fsync=off -c synchronous_commit=off -c full_page_writes=off", c.port, dir)
-	if err := c.pg(ctx, "pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", filepath.Join(dir, "postgres.log"), "-o", opts); err != nil {
+	for _, setting := range settings {
+		c.opts += " -c " + setting
+	}
+	if err := c.Up(ctx); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -87,7 +91,18 @@ func (c *Cluster) Stop() error {
 
 // Restart restarts the server with the given shutdown mode (fast, immediate).
 func (c *Cluster) Restart(ctx context.Context, mode string) error {
-	return c.pg(ctx, "pg_ctl", "restart", "-w", "-m", mode, "-D", filepath.Join(c.dir, "data"))
+	return c.pg(ctx, "pg_ctl", "restart", "-w", "-t", "60", "-m", mode, "-D", filepath.Join(c.dir, "data"),
+		"-l", filepath.Join(c.dir, "postgres.log"), "-o", c.opts)
+}
+
+// Down stops the server and keeps its data; Up starts it again.
+func (c *Cluster) Down(ctx context.Context) error {
+	return c.pg(ctx, "pg_ctl", "stop", "-w", "-m", "fast", "-D", filepath.Join(c.dir, "data"))
+}
+
+// Up starts the server (again, after Down).
+func (c *Cluster) Up(ctx context.Context) error {
+	return c.pg(ctx, "pg_ctl", "start", "-w", "-t", "60", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "postgres.log"), "-o", c.opts)
 }
 
 func (c *Cluster) pg(ctx context.Context, name string, args ...string) error {

@@ -28,6 +28,11 @@ var (
 	// ErrPreconditionFailed means the todo exists but is not at a version the
 	// caller named (If-Match): someone else changed it first.
 	ErrPreconditionFailed = errors.New("todo changed since you read it")
+	// ErrUnavailable means the database cannot serve now (down, restarting,
+	// overloaded, timed out): nothing was changed, and the client may retry.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrConflict means a concurrent request made the same unique thing first.
+	ErrConflict = errors.New("conflict")
 	// ErrKeyReused means an idempotency key came back with another request.
 	ErrKeyReused = errors.New("idempotency key used with a different request")
 )
