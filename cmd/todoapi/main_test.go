@@ -90,7 +90,7 @@ func request(t *testing.T, method, url, tok, body string) (int, string) {
 func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
 	tdb := devdb.New(t)
-	base, stop := start(t, map[string]string{"DATABASE_URL": tdb.APIURL})
+	base, stop := start(t, map[string]string{"DATABASE_URL": tdb.APIURL, "CORS_ALLOWED_ORIGINS": "https://app.example.com"})
 	alice, bob := tokenFor(t, "alice"), tokenFor(t, "bob")
 
 	if status, body := request(t, "POST", base+"/v1/todos", alice, `{"title":"x"}`); status != 201 {
@@ -104,6 +104,31 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if status, _ := request(t, "GET", base+"/readyz", "", ""); status != 200 {
 		t.Errorf("readyz: %d", status)
+	}
+
+	req, _ := http.NewRequest("GET", base+"/v1/todos", nil)
+	req.Header.Set("Authorization", "Bearer "+alice)
+	req.Header.Set("Origin", "https://app.example.com")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("CORS_ALLOWED_ORIGINS not applied: %v %v", err, res.Header)
+	}
+	request(t, "GET", base+"/v1/todos", "not-a-token", "")
+
+	// The documented series, with what this test did.
+	_, metrics := request(t, "GET", base+"/metrics", "", "")
+	for _, want := range []string{
+		`todoapi_http_request_duration_seconds_count{operation="createTodo",status="201"} 1`,
+		`todoapi_http_request_duration_seconds_count{operation="listTodos",status="200"} 3`,
+		`todoapi_http_request_duration_seconds_count{operation="listTodos",status="401"} 1`,
+		`todoapi_auth_failures_total{reason="invalid"} 1`,
+		`todoapi_db_pool_max_connections `,
+		`todoapi_db_pool_acquires_total `,
+		`go_goroutines `,
+		`process_resident_memory_bytes `,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 
 	huge := strings.Repeat("a", 1<<20)
@@ -203,5 +228,11 @@ func TestServeNotReadyUntilJWKSAnswers(t *testing.T) {
 	tok := idp.Sign(t, "ed-1", authtest.Claims("alice"), nil)
 	if status, body := request(t, "POST", base+"/v1/todos", tok, `{"title":"x"}`); status != http.StatusCreated {
 		t.Fatalf("create with an EdDSA token: %d %s", status, body)
+	}
+	_, metrics := request(t, "GET", base+"/metrics", "", "")
+	for _, want := range []string{`todoapi_jwks_fetches_total{result="error"}`, `todoapi_jwks_fetches_total{result="ok"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }

@@ -12,6 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/todoapi/todoapi/db"
 	"github.com/todoapi/todoapi/internal/api"
 	"github.com/todoapi/todoapi/internal/auth"
@@ -30,7 +34,20 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return errors.New("DATABASE_URL must be set")
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	jwksFetches := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "todoapi_jwks_fetches_total", Help: "JWKS fetches, by result: ok or error.",
+	}, []string{"result"})
+	reg.MustRegister(jwksFetches)
 	cfg.Auth.Logger = logger
+	cfg.Auth.OnJWKSFetch = func(err error) {
+		result := "ok"
+		if err != nil {
+			result = "error"
+		}
+		jwksFetches.WithLabelValues(result).Inc()
+	}
 	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
 	if err != nil {
 		return err
@@ -72,7 +89,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		safe.Store(true)
 	}
 
-	handler := api.NewServer(api.Deps{
+	registerPoolMetrics(reg, database)
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	deps := api.Deps{
 		Todos:    db.NewTodoStore(database),
 		Verifier: verifier,
 		Ready: func(ctx context.Context) error {
@@ -81,8 +100,17 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			}
 			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))
 		},
-		Logger: logger,
-	})
+		Logger:      logger,
+		CORSOrigins: cfg.CORSOrigins,
+		Metrics:     api.NewMetrics(reg),
+	}
+	if cfg.MetricsAddr == "" {
+		deps.MetricsHandler = metricsHandler
+	}
+	handler := api.NewServer(deps)
+	if cfg.MetricsAddr != "" {
+		go serveOps(cfg.MetricsAddr, metricsHandler, handler, logger)
+	}
 	listener, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return err
@@ -130,4 +158,33 @@ func serveDebug(addr string, logger *slog.Logger) {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	logger.Info("debug server (pprof)", "addr", addr, "err", srv.ListenAndServe())
+}
+
+// serveOps serves /metrics and the health endpoints on an address of their
+// own, for operators (METRICS_ADDR).
+func serveOps(addr string, metrics, api http.Handler, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	mux.Handle("/healthz", api)
+	mux.Handle("/readyz", api)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	logger.Info("ops server (metrics, health)", "addr", addr, "err", srv.ListenAndServe())
+}
+
+// registerPoolMetrics exposes the connection pool's counters.
+func registerPoolMetrics(reg prometheus.Registerer, database *db.DB) {
+	gauge := func(name, help string, value func() float64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "todoapi_db_pool_" + name, Help: help}, value))
+	}
+	counter := func(name, help string, value func() float64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "todoapi_db_pool_" + name, Help: help}, value))
+	}
+	gauge("max_connections", "Most connections the pool opens.", func() float64 { return float64(database.Stat().MaxConns()) })
+	gauge("connections", "Connections open now.", func() float64 { return float64(database.Stat().TotalConns()) })
+	gauge("connections_in_use", "Connections serving a request now.", func() float64 { return float64(database.Stat().AcquiredConns()) })
+	gauge("connections_idle", "Connections idle now.", func() float64 { return float64(database.Stat().IdleConns()) })
+	counter("acquires_total", "Connections handed to requests.", func() float64 { return float64(database.Stat().AcquireCount()) })
+	counter("acquires_waited_total", "Acquires that had to wait for a connection.", func() float64 { return float64(database.Stat().EmptyAcquireCount()) })
+	counter("acquires_cancelled_total", "Acquires given up (timeout or client gone).", func() float64 { return float64(database.Stat().CanceledAcquireCount()) })
+	counter("acquire_wait_seconds_total", "Time spent waiting for connections.", func() float64 { return database.Stat().AcquireDuration().Seconds() })
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +30,25 @@ type env struct {
 	db    *db.DB
 	admin *pgx.Conn // superuser on the same database: the truth behind RLS
 	tdb   devdb.TestDB
+	logs  *lockedBuffer // what the server logged
+}
+
+// lockedBuffer is a bytes.Buffer safe for the server's concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newEnv(t *testing.T) *env {
@@ -49,13 +70,14 @@ func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs := &lockedBuffer{}
 	srv := httptest.NewServer(api.NewServer(api.Deps{
 		Todos:    db.NewTodoStore(database),
 		Verifier: verifier,
 		Ready: func(ctx context.Context) error {
 			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))
 		},
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
 		CORSOrigins: origins,
 	}))
 	t.Cleanup(srv.Close)
@@ -64,7 +86,7 @@ func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close(context.Background()) })
-	return &env{url: srv.URL, db: database, admin: admin, tdb: tdb}
+	return &env{url: srv.URL, db: database, admin: admin, tdb: tdb, logs: logs}
 }
 
 func token(t *testing.T, sub string) string {

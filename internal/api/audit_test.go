@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +53,29 @@ func TestAuditTrail(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("audit row %d = %v, want %v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestAccessLog: one JSON line per request with who, what and how it went,
+// and never the token.
+func TestAccessLog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := token(t, "alice")
+	e.call(t, http.MethodPost, "/v1/todos", tok, `{"title":"logged"}`, "X-Request-Id", "req-log-1")
+	logs := e.logs.String()
+	var line string
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, `"request_id":"req-log-1"`) {
+			line = l
+		}
+	}
+	for _, want := range []string{`"msg":"request"`, `"user":"alice"`, `"operation":"createTodo"`, `"method":"POST"`, `"status":201`, `"duration":`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("access log line %q lacks %s", line, want)
+		}
+	}
+	if strings.Contains(logs, tok) || strings.Contains(logs, strings.Split(tok, ".")[2]) {
+		t.Error("the token was logged")
 	}
 }

@@ -31,18 +31,22 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	if err != nil {
 		s.Logger.DebugContext(ctx.Context(), "unauthenticated", "err", err)
 		challenge := `Bearer realm="todoapi"`
-		msg := auth.ErrMissing.Error()
+		msg, reason := auth.ErrMissing.Error(), "missing"
 		if !errors.Is(err, auth.ErrMissing) {
 			challenge += `, error="invalid_token"`
-			msg = auth.ErrInvalid.Error()
+			msg, reason = auth.ErrInvalid.Error(), "invalid"
 			if errors.Is(err, auth.ErrExpired) {
-				msg = auth.ErrExpired.Error()
+				msg, reason = auth.ErrExpired.Error(), "expired"
 			}
+		}
+		if s.Metrics != nil {
+			s.Metrics.authFailures.WithLabelValues(reason).Inc()
 		}
 		ctx.SetHeader("WWW-Authenticate", challenge)
 		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, msg)
 		return
 	}
+	info(ctx.Context()).user = sub
 	next(huma.WithValue(ctx, userKey{}, sub))
 }
 

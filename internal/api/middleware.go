@@ -17,15 +17,19 @@ import (
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
-// accessLog writes one structured line per request; never a header or body.
+// accessLog writes one structured line per request: id, user, operation,
+// method, path, status, duration; never a header (so never a token) or body.
 func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			start := time.Now()
-			next.ServeHTTP(ww, r)
+			ri := &requestInfo{}
+			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
 			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("request_id", todo.RequestID(r.Context())),
+				slog.String("user", ri.user),
+				slog.String("operation", ri.operation),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", ww.Status()),

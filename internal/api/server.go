@@ -33,6 +33,10 @@ type Deps struct {
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
 	// call the API; none by default.
 	CORSOrigins []string
+	// Metrics, when set, records every request.
+	Metrics *Metrics
+	// MetricsHandler, when set, is served at /metrics.
+	MetricsHandler http.Handler
 }
 
 type server struct {
@@ -58,7 +62,10 @@ func NewServer(deps Deps) http.Handler {
 		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 	}
 	s := &server{Deps: deps, api: humachi.New(router, config)}
-	s.api.UseMiddleware(s.authenticate)
+	s.api.UseMiddleware(s.observe, s.authenticate)
 	s.routes()
+	if deps.MetricsHandler != nil {
+		router.Handle("/metrics", deps.MetricsHandler)
+	}
 	return router
 }

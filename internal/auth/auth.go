@@ -71,6 +71,8 @@ type Config struct {
 	// and no redirects.
 	HTTPClient *http.Client
 	Logger     *slog.Logger // JWKS fetch failures; nil means slog.Default()
+	// OnJWKSFetch, when set, hears of every JWKS fetch: nil for a good one.
+	OnJWKSFetch func(err error)
 }
 
 // Verified tokens are remembered for at most cacheTTL (and never past their
@@ -142,7 +144,7 @@ func newJWKS(ctx context.Context, cfg Config) (keyfunc.Keyfunc, error) {
 	if client == nil {
 		client = &http.Client{
 			Timeout:       jwksFetchTimeout,
-			Transport:     capBody{next: http.DefaultTransport, max: jwksMaxBytes},
+			Transport:     capBody{next: http.DefaultTransport, max: jwksMaxBytes, observe: cfg.OnJWKSFetch},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 )
@@ -9,18 +10,26 @@ import (
 // capBody refuses JWKS responses larger than max bytes, so a hostile or broken
 // endpoint cannot make the API buffer without bound.
 type capBody struct {
-	next http.RoundTripper
-	max  int64
+	next    http.RoundTripper
+	max     int64
+	observe func(error) // may be nil
 }
 
 func (c capBody) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := c.next.RoundTrip(req)
+	switch {
+	case err != nil:
+	case res.ContentLength > c.max:
+		res.Body.Close()
+		err = errors.New("JWKS response too large")
+	case res.StatusCode != http.StatusOK:
+		err = fmt.Errorf("JWKS answered %d", res.StatusCode)
+	}
+	if c.observe != nil {
+		c.observe(err)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if res.ContentLength > c.max {
-		res.Body.Close()
-		return nil, errors.New("JWKS response too large")
 	}
 	res.Body = &limitedBody{ReadCloser: res.Body, left: c.max}
 	return res, nil

@@ -24,6 +24,7 @@ type Config struct {
 	Auth        auth.Config // JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, JWT_LEEWAY (default 30s)
 	LogLevel    slog.Level  // LOG_LEVEL: debug, info (default), warn, error
 	DebugAddr   string      // DEBUG_ADDR: where to serve pprof; empty (default) for nowhere
+	MetricsAddr string      // METRICS_ADDR: serve /metrics, /healthz, /readyz there instead of on LISTEN_ADDR
 	CORSOrigins []string    // CORS_ALLOWED_ORIGINS: browser origins allowed to call the API
 }
 
@@ -33,6 +34,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL: getenv("DATABASE_URL"),
 		ListenAddr:  getenv("LISTEN_ADDR"),
 		DebugAddr:   getenv("DEBUG_ADDR"),
+		MetricsAddr: getenv("METRICS_ADDR"),
 		Auth: auth.Config{
 			JWKSURLs: strings.FieldsFunc(getenv("JWT_JWKS_URL"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) }),
 			Issuer:   getenv("JWT_ISSUER"),
