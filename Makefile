@@ -23,12 +23,16 @@ else
 	@$(GO) run ./cmd/devpg -- $(MAKE) --no-print-directory serve
 endif
 
-## test: the whole suite, go test -race, against a real Postgres
+## test: the whole suite, go test -race, against a real Postgres; then the
+## API suite again through PgBouncer in transaction mode (as on Neon)
 test: deps testdeps
 ifdef TEST_DATABASE_URL
 	$(GO) test -race -count=1 ./...
 else
-	$(GO) run ./cmd/devpg -- $(GO) test -race -count=1 ./...
+	@$(GO) run ./cmd/devpg -pgbouncer -- sh -c '\
+		TEST_PGBOUNCER_ADDR= $(GO) test -race -count=1 ./... && \
+		echo "--- the API suite again, through PgBouncer in transaction mode:" && \
+		$(GO) test -race -count=1 ./internal/api/'
 endif
 
 ## lint: go vet and staticcheck
@@ -39,12 +43,12 @@ lint:
 build:
 	@$(GO) build -o bin/todoapi ./cmd/todoapi
 
-## deps: install the PostgreSQL server, pgTAP and pg_prove when missing (Debian)
+## deps: install the PostgreSQL server, pgTAP, pg_prove and PgBouncer when missing (Debian)
 deps:
 	@{ command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 && command -v pg_prove >/dev/null && \
-		ls /usr/share/postgresql/*/extension/pgtap.control >/dev/null 2>&1 || \
-		{ echo "installing postgresql and pgtap (apt-get)"; apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql pgtap >/dev/null; }
+		ls /usr/share/postgresql/*/extension/pgtap.control >/dev/null 2>&1 && [ -x /usr/sbin/pgbouncer ] || \
+		{ echo "installing postgresql, pgtap and pgbouncer (apt-get)"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql pgtap pgbouncer >/dev/null; }
 
 ## testdeps: what the end-to-end tests drive: a real Better Auth server and
 ## the frontend toolchain (npm), and headless Chromium (Debian)

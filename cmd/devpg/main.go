@@ -6,8 +6,9 @@
 //	DATABASE_URL        the API's login role (todo_api) on database todo
 //	OWNER_DATABASE_URL  the schema owner (todo_owner) on database todo
 //	TEST_DATABASE_URL   the cluster's superuser, for tests that make databases
+//	TEST_PGBOUNCER_ADDR with -pgbouncer: a PgBouncer in transaction mode in front of it
 //
-// Usage: devpg -- COMMAND [ARG...]
+// Usage: devpg [-pgbouncer] -- COMMAND [ARG...]
 package main
 
 import (
@@ -31,11 +32,15 @@ func main() {
 }
 
 func run(args []string) (int, error) {
+	withPgBouncer := len(args) > 0 && args[0] == "-pgbouncer"
+	if withPgBouncer {
+		args = args[1:]
+	}
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return 2, errors.New("usage: devpg -- COMMAND [ARG...]")
+		return 2, errors.New("usage: devpg [-pgbouncer] -- COMMAND [ARG...]")
 	}
 	// The command gets Ctrl-C itself; devpg waits for it and then cleans up.
 	signal.Ignore(os.Interrupt, syscall.SIGTERM)
@@ -57,6 +62,15 @@ func run(args []string) (int, error) {
 		return 1, fmt.Errorf("migrate: %w", err)
 	}
 
+	var extraEnv []string
+	if withPgBouncer {
+		bouncer, err := cluster.StartPgBouncer(ctx)
+		if err != nil {
+			return 1, err
+		}
+		defer bouncer.Stop()
+		extraEnv = append(extraEnv, "TEST_PGBOUNCER_ADDR="+bouncer.Addr)
+	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(),
@@ -64,6 +78,7 @@ func run(args []string) (int, error) {
 		"OWNER_DATABASE_URL="+cluster.URL(devdb.OwnerRole, "todo"),
 		"TEST_DATABASE_URL="+cluster.AdminURL(),
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	err = cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {

@@ -34,7 +34,8 @@ var template struct {
 
 // New creates a database for t from a migrated template and drops it when t
 // ends, so tests may run in parallel. The cluster is TEST_DATABASE_URL's (a
-// superuser URL); `make test` starts one and sets it.
+// superuser URL); `make test` starts one and sets it. With
+// TEST_PGBOUNCER_ADDR set, APIURL goes through that PgBouncer.
 func New(t testing.TB) TestDB {
 	t.Helper()
 	admin := os.Getenv("TEST_DATABASE_URL")
@@ -55,12 +56,26 @@ func New(t testing.TB) TestDB {
 			t.Errorf("drop test database: %v", err)
 		}
 	})
-	return TestDB{
+	tdb := TestDB{
 		Name:     name,
 		AdminURL: withUserDB(t, admin, "", name),
 		OwnerURL: withUserDB(t, admin, OwnerRole, name),
 		APIURL:   withUserDB(t, admin, APIRole, name),
 	}
+	if addr := os.Getenv("TEST_PGBOUNCER_ADDR"); addr != "" {
+		// The API goes through PgBouncer in transaction mode, which keeps no
+		// prepared statements (1.18): pgx's exec mode needs none.
+		u, err := url.Parse(tdb.APIURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Host = addr
+		q := u.Query()
+		q.Set("default_query_exec_mode", "exec")
+		u.RawQuery = q.Encode()
+		tdb.APIURL = u.String()
+	}
+	return tdb
 }
 
 // ensureTemplate creates, once per cluster and schema, a migrated database
