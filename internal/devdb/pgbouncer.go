@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -87,14 +89,23 @@ pidfile = %s
 	}
 }
 
-// Stop ends pgbouncer.
+// Stop ends pgbouncer at once (SIGTERM, its immediate shutdown), signalling
+// the process itself by its pidfile: as root it runs under runuser, which
+// does not pass signals on.
 func (b *PgBouncer) Stop() {
-	_ = b.cmd.Process.Signal(os.Interrupt)
+	pid := b.cmd.Process.Pid
+	if text, err := os.ReadFile(filepath.Join(b.dir, "pgbouncer.pid")); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(text))); err == nil {
+			pid = n
+		}
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = b.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 		_ = b.cmd.Process.Kill()
 		<-done
 	}
