@@ -350,3 +350,44 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("a request after shutdown got %d", status)
 	}
 }
+
+// TestStatementTimeout: a statement that runs past statement_timeout is
+// cancelled inside Postgres, the client gets 503 with Retry-After, and
+// nothing is committed.
+func TestStatementTimeout(t *testing.T) {
+	t.Parallel()
+	p := privateCluster(t, "")
+	base, _ := start(t, map[string]string{"DATABASE_URL": p.apiURL})
+	alice := tokenFor(t, "alice")
+	_, body, _ := call("POST", base+"/v1/todos", alice, `{"title":"quick"}`)
+	id := body[strings.Index(body, `"id":"`)+6:][:36]
+	admin := p.admin(t)
+	_, err := admin.Exec(context.Background(), `
+		CREATE FUNCTION slow_down() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.title = 'slow' THEN PERFORM pg_sleep(30); END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER slow_down BEFORE UPDATE ON todos FOR EACH ROW EXECUTE FUNCTION slow_down()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	status, body, h := call("PATCH", base+"/v1/todos/"+id, alice, `{"title":"slow"}`)
+	took := time.Since(begin)
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+		t.Errorf("a statement past its timeout: %d %s, Retry-After %q; want 503 with Retry-After", status, body, h.Get("Retry-After"))
+	}
+	if took > 9*time.Second {
+		t.Errorf("took %s: statement_timeout (%s) should have ended it", took, "5s")
+	}
+	var title string
+	var running int
+	if err := admin.QueryRow(context.Background(), "SELECT title FROM todos WHERE id = $1", id).Scan(&title); err != nil || title != "quick" {
+		t.Errorf("title %q (%v): the timed-out write was committed", title, err)
+	}
+	if err := admin.QueryRow(context.Background(),
+		"SELECT count(*) FROM pg_stat_activity WHERE usename = 'todo_api' AND state = 'active'").Scan(&running); err != nil || running != 0 {
+		t.Errorf("%d API statements still running (%v)", running, err)
+	}
+}
