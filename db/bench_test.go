@@ -14,14 +14,8 @@ import (
 // one round trip, against a local Postgres (make test sets TEST_DATABASE_URL;
 // run with: go run ./cmd/devpg -- go test -run X -bench . ./db).
 func benchStore(b *testing.B) (*db.TodoStore, []string) {
-	tdb := devdb.New(b)
 	ctx := context.Background()
-	database, err := db.Open(ctx, tdb.APIURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(database.Close)
-	s := db.NewTodoStore(database)
+	s := db.NewTodoStore(devdb.New(b).OpenAPI(b, ""))
 	var ids []string
 	for i := range 20 {
 		t, _, err := s.Create(ctx, "alice", todo.Fields{Title: fmt.Sprintf("todo %d", i)}, "")

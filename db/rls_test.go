@@ -174,13 +174,8 @@ func TestRLSForcedOnOwner(t *testing.T) {
 // role into the next use, after success or failure.
 func TestIdentityEndsWithTransaction(t *testing.T) {
 	t.Parallel()
-	tdb := devdb.New(t)
 	ctx := context.Background()
-	database, err := db.Open(ctx, tdb.APIURL+"&pool_max_conns=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer database.Close()
+	database := devdb.New(t).OpenAPI(t, "&pool_max_conns=1")
 	s := db.NewTodoStore(database)
 	created, _, err := s.Create(ctx, "alice", todo.Fields{Title: "x"}, "")
 	if err != nil {
@@ -212,13 +207,8 @@ func TestIdentityEndsWithTransaction(t *testing.T) {
 // statement timeout are set; after it, none of them stays on the connection.
 func TestRequestSettings(t *testing.T) {
 	t.Parallel()
-	tdb := devdb.New(t)
 	ctx := todo.WithRequestID(context.Background(), "req-7")
-	database, err := db.Open(ctx, tdb.APIURL+"&pool_max_conns=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer database.Close()
+	database := devdb.New(t).OpenAPI(t, "&pool_max_conns=1")
 	role, user, reqID, timeout, err := database.SettingsAsUser(ctx, "alice")
 	if err != nil || role != "todo_app" || user != "alice" || reqID != "req-7" || timeout != db.StatementTimeout {
 		t.Fatalf("inside: %q %q %q %q (%v)", role, user, reqID, timeout, err)

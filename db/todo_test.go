@@ -19,13 +19,7 @@ import (
 func open(t *testing.T) (*db.DB, *pgx.Conn, devdb.TestDB) {
 	t.Helper()
 	tdb := devdb.New(t)
-	ctx := context.Background()
-	database, err := db.Open(ctx, tdb.APIURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(database.Close)
-	return database, connect(t, tdb.AdminURL), tdb
+	return tdb.OpenAPI(t, ""), connect(t, tdb.AdminURL), tdb
 }
 
 func connect(t *testing.T, url string) *pgx.Conn {

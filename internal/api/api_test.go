@@ -61,11 +61,7 @@ func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 	t.Helper()
 	tdb := devdb.New(t)
 	ctx := context.Background()
-	database, err := db.Open(ctx, tdb.APIURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(database.Close)
+	database := tdb.OpenAPI(t, "")
 	verifier, err := auth.NewVerifier(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/todoapi/todoapi/db"
+
 	"github.com/todoapi/todoapi/migrations"
 	"github.com/todoapi/todoapi/policies"
 )
@@ -162,4 +164,16 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// OpenAPI opens the API's pool on the test database (URL parameters such as
+// "&pool_max_conns=1" appended), closed when t ends.
+func (tdb TestDB) OpenAPI(t testing.TB, params string) *db.DB {
+	t.Helper()
+	database, err := db.Open(context.Background(), tdb.APIURL+params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(database.Close)
+	return database
 }
