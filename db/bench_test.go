@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/todoapi/todoapi/db"
-	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -15,10 +15,10 @@ import (
 // run with: go run ./cmd/devpg -- go test -run X -bench . ./db).
 func benchStore(b *testing.B) (*db.TodoStore, []string) {
 	ctx := context.Background()
-	s := db.NewTodoStore(devdb.New(b).OpenAPI(b, ""))
+	s := db.NewTodoStore(dbtest.New(b).OpenPool(b, ""))
 	var ids []string
 	for i := range 20 {
-		t, _, err := s.Create(ctx, "alice", todo.Fields{Title: fmt.Sprintf("todo %d", i)}, "")
+		t, _, err := s.Create(ctx, todo.Caller{UserID: "alice"}, todo.Fields{Title: fmt.Sprintf("todo %d", i)}, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -30,7 +30,7 @@ func benchStore(b *testing.B) (*db.TodoStore, []string) {
 func BenchmarkStoreList(b *testing.B) {
 	s, _ := benchStore(b)
 	for b.Loop() {
-		if _, err := s.List(b.Context(), "alice", todo.ListParams{Sort: todo.DefaultSort, Limit: 20}); err != nil {
+		if _, err := s.List(b.Context(), todo.Caller{UserID: "alice"}, todo.ListParams{Sort: todo.DefaultSort, Limit: 20}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -40,7 +40,7 @@ func BenchmarkStoreGet(b *testing.B) {
 	s, ids := benchStore(b)
 	i := 0
 	for b.Loop() {
-		if _, err := s.Get(b.Context(), "alice", ids[i%len(ids)]); err != nil {
+		if _, err := s.Get(b.Context(), todo.Caller{UserID: "alice"}, ids[i%len(ids)]); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -50,7 +50,7 @@ func BenchmarkStoreGet(b *testing.B) {
 func BenchmarkStoreCreate(b *testing.B) {
 	s, _ := benchStore(b)
 	for b.Loop() {
-		if _, _, err := s.Create(b.Context(), "alice", todo.Fields{Title: "bench"}, ""); err != nil {
+		if _, _, err := s.Create(b.Context(), todo.Caller{UserID: "alice"}, todo.Fields{Title: "bench"}, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // ServedTables are the tables the API reads and writes; each must have row-level
@@ -81,7 +83,7 @@ const schemaVersion = `SELECT version, dirty FROM schema_migrations`
 func (db *DB) Ready(ctx context.Context) error {
 	var version int64
 	var dirty bool
-	err := db.asUser(ctx, "", true, schemaVersion, nil, func(rows pgx.Rows) error {
+	err := db.asUser(ctx, todo.Caller{}, true, schemaVersion, nil, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			return struct{}{}, row.Scan(&version, &dirty)
 		})

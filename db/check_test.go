@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"github.com/todoapi/todoapi/db"
-	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/db/dbtest"
+	"github.com/todoapi/todoapi/internal/pgcluster"
 )
 
 func TestCheckSafetyPassesMigratedDatabase(t *testing.T) {
@@ -44,7 +45,7 @@ func TestCheckSafetyRefuses(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			tdb := devdb.New(t)
+			tdb := dbtest.New(t)
 			role := "r_" + tdb.Name // roles are cluster-wide: one of its own per case
 			if tc.setup != "" {
 				stmt := strings.ReplaceAll(tc.setup, "{role}", role)
@@ -57,7 +58,7 @@ func TestCheckSafetyRefuses(t *testing.T) {
 			}
 			url := tdb.APIURL
 			if tc.loginAs != "" {
-				url = replaceUser(tdb.APIURL, devdb.APIRole, role)
+				url = replaceUser(tdb.APIURL, pgcluster.APIRole, role)
 			}
 			database, err := db.Open(ctx, url)
 			if err != nil {
@@ -75,7 +76,7 @@ func TestCheckSafetyRefuses(t *testing.T) {
 	}
 }
 
-func dropRole(t *testing.T, tdb devdb.TestDB, role string) {
+func dropRole(t *testing.T, tdb dbtest.TestDB, role string) {
 	t.Helper()
 	admin := connect(t, tdb.AdminURL)
 	if _, err := admin.Exec(context.Background(), strings.ReplaceAll("DROP OWNED BY {role}; DROP ROLE {role}", "{role}", role)); err != nil {

@@ -73,13 +73,13 @@ func (db *DB) Close() { db.pool.Close() }
 // instead of queueing without end.
 const acquireTimeout = time.Second
 
-// asUser runs query as userID in one implicit transaction and one network
+// asUser runs query as the caller in one implicit transaction and one network
 // round trip: the identity statement and the query are pipelined in a single
 // batch, which Postgres runs as one transaction (it commits at the batch's
 // Sync, and any error rolls back both). scan reads the query's rows. A read
 // may be retried after a lost connection; see send.
-func (db *DB) asUser(ctx context.Context, userID string, readOnly bool, query string, args []any, scan func(pgx.Rows) error) error {
-	return db.send(ctx, userID, readOnly, func(b *pgx.Batch) { b.Queue(query, args...).Query(scan) })
+func (db *DB) asUser(ctx context.Context, c todo.Caller, readOnly bool, query string, args []any, scan func(pgx.Rows) error) error {
+	return db.send(ctx, c, readOnly, func(b *pgx.Batch) { b.Queue(query, args...).Query(scan) })
 }
 
 // send runs the statements queue adds after the identity statement, as one
@@ -88,9 +88,9 @@ func (db *DB) asUser(ctx context.Context, userID string, readOnly bool, query st
 // rolled back) or, for a read, when the connection was lost midway; never a
 // write whose commit may have happened. A database that cannot serve is
 // todo.ErrUnavailable.
-func (db *DB) send(ctx context.Context, userID string, readOnly bool, queue func(*pgx.Batch)) error {
+func (db *DB) send(ctx context.Context, c todo.Caller, readOnly bool, queue func(*pgx.Batch)) error {
 	for attempt := 1; ; attempt++ {
-		err := db.sendOnce(ctx, userID, queue)
+		err := db.sendOnce(ctx, c, queue)
 		if err == nil {
 			return nil
 		}
@@ -113,7 +113,7 @@ func (db *DB) send(ctx context.Context, userID string, readOnly bool, queue func
 	}
 }
 
-func (db *DB) sendOnce(ctx context.Context, userID string, queue func(*pgx.Batch)) error {
+func (db *DB) sendOnce(ctx context.Context, c todo.Caller, queue func(*pgx.Batch)) error {
 	acquireCtx, cancel := context.WithTimeout(ctx, acquireTimeout)
 	conn, err := db.pool.Acquire(acquireCtx)
 	cancel()
@@ -122,7 +122,7 @@ func (db *DB) sendOnce(ctx context.Context, userID string, queue func(*pgx.Batch
 	}
 	defer conn.Release()
 	b := &pgx.Batch{}
-	b.Queue(setIdentity, userID, todo.RequestID(ctx))
+	b.Queue(setIdentity, c.UserID, c.RequestID)
 	queue(b)
 	return conn.SendBatch(ctx, b).Close()
 }

@@ -55,10 +55,10 @@ func (c countingConn) Write(p []byte) (int, error) {
 // ListQuery is the SQL and arguments List runs for p.
 func ListQuery(userID string, p todo.ListParams) (string, []any, error) { return listQuery(userID, p) }
 
-// SettingsAsUser reads, inside a request transaction as userID, the settings
+// SettingsAsUser reads, inside a request transaction as the caller, the settings
 // the identity statement makes.
-func (db *DB) SettingsAsUser(ctx context.Context, userID string) (role, user, requestID, timeout string, err error) {
-	err = db.asUser(ctx, userID, true, `SELECT current_user, current_setting('app.user_id'), current_setting('app.request_id'), current_setting('statement_timeout')`, nil,
+func (db *DB) SettingsAsUser(ctx context.Context, c todo.Caller) (role, user, requestID, timeout string, err error) {
+	err = db.asUser(ctx, c, true, `SELECT current_user, current_setting('app.user_id'), current_setting('app.request_id'), current_setting('statement_timeout')`, nil,
 		func(rows pgx.Rows) error {
 			_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 				return struct{}{}, row.Scan(&role, &user, &requestID, &timeout)

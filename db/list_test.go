@@ -37,7 +37,7 @@ func TestDeepPagesUseTheIndex(t *testing.T) {
 		// Walk 10 pages in, as a client would.
 		p := todo.ListParams{Sort: sort, Limit: 20}
 		for range 10 {
-			page, err := s.List(ctx, "user-7", p)
+			page, err := s.List(ctx, todo.Caller{UserID: "user-7"}, p)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/todoapi/todoapi/db"
-	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -175,9 +175,9 @@ func TestRLSForcedOnOwner(t *testing.T) {
 func TestIdentityEndsWithTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	database := devdb.New(t).OpenAPI(t, "&pool_max_conns=1")
+	database := dbtest.New(t).OpenPool(t, "&pool_max_conns=1")
 	s := db.NewTodoStore(database)
-	created, _, err := s.Create(ctx, "alice", todo.Fields{Title: "x"}, "")
+	created, _, err := s.Create(ctx, todo.Caller{UserID: "alice"}, todo.Fields{Title: "x"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +193,11 @@ func TestIdentityEndsWithTransaction(t *testing.T) {
 		}
 	}
 	check("a successful request")
-	if _, _, err := s.Create(ctx, "alice", todo.Fields{Title: "\x00"}, ""); err == nil {
+	if _, _, err := s.Create(ctx, todo.Caller{UserID: "alice"}, todo.Fields{Title: "\x00"}, ""); err == nil {
 		t.Fatal("create with NUL succeeded")
 	}
 	check("a failed request")
-	if _, err := s.Get(ctx, "alice", created.ID); err != nil {
+	if _, err := s.Get(ctx, todo.Caller{UserID: "alice"}, created.ID); err != nil {
 		t.Fatal(err)
 	}
 	check("a read")
@@ -207,9 +207,9 @@ func TestIdentityEndsWithTransaction(t *testing.T) {
 // statement timeout are set; after it, none of them stays on the connection.
 func TestRequestSettings(t *testing.T) {
 	t.Parallel()
-	ctx := todo.WithRequestID(context.Background(), "req-7")
-	database := devdb.New(t).OpenAPI(t, "&pool_max_conns=1")
-	role, user, reqID, timeout, err := database.SettingsAsUser(ctx, "alice")
+	ctx := context.Background()
+	database := dbtest.New(t).OpenPool(t, "&pool_max_conns=1")
+	role, user, reqID, timeout, err := database.SettingsAsUser(ctx, todo.Caller{UserID: "alice", RequestID: "req-7"})
 	if err != nil || role != "todo_app" || user != "alice" || reqID != "req-7" || timeout != db.StatementTimeout {
 		t.Fatalf("inside: %q %q %q %q (%v)", role, user, reqID, timeout, err)
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/todoapi/todoapi/db"
-	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -13,7 +13,7 @@ import (
 // sends the identity statement and its query to Postgres in a single write.
 func TestOneRoundTripPerCall(t *testing.T) {
 	t.Parallel()
-	tdb := devdb.New(t)
+	tdb := dbtest.New(t)
 	ctx := context.Background()
 	database, writes, err := db.OpenCountingWrites(ctx, tdb.APIURL)
 	if err != nil {
@@ -28,22 +28,37 @@ func TestOneRoundTripPerCall(t *testing.T) {
 		call func() error
 	}{
 		{"create", func() error {
-			t, _, err := s.Create(ctx, "alice", todo.Fields{Title: title}, "")
+			t, _, err := s.Create(ctx, todo.Caller{UserID: "alice"}, todo.Fields{Title: title}, "")
 			id = t.ID
 			return err
 		}},
-		{"create once", func() error { _, _, err := s.Create(ctx, "alice", todo.Fields{Title: title}, id); return err }},
-		{"summary", func() error { _, err := s.Summary(ctx, "alice"); return err }},
-		{"set completed", func() error { _, err := s.SetCompleted(ctx, "alice", todo.Filter{}, true); return err }},
-		{"get", func() error { _, err := s.Get(ctx, "alice", id); return err }},
-		{"list", func() error {
-			_, err := s.List(ctx, "alice", todo.ListParams{Sort: todo.DefaultSort, Limit: 20})
+		{"create once", func() error {
+			_, _, err := s.Create(ctx, todo.Caller{UserID: "alice"}, todo.Fields{Title: title}, id)
 			return err
 		}},
-		{"replace", func() error { _, err := s.Replace(ctx, "alice", id, todo.Fields{Title: title}, nil); return err }},
-		{"update", func() error { _, err := s.Update(ctx, "alice", id, todo.Patch{Completed: &done}, nil); return err }},
-		{"delete", func() error { return s.Delete(ctx, "alice", id, nil) }},
-		{"delete all", func() error { _, err := s.DeleteAll(ctx, "alice", todo.Filter{Completed: &done}); return err }},
+		{"summary", func() error { _, err := s.Summary(ctx, todo.Caller{UserID: "alice"}); return err }},
+		{"set completed", func() error {
+			_, err := s.SetCompleted(ctx, todo.Caller{UserID: "alice"}, todo.Filter{}, true)
+			return err
+		}},
+		{"get", func() error { _, err := s.Get(ctx, todo.Caller{UserID: "alice"}, id); return err }},
+		{"list", func() error {
+			_, err := s.List(ctx, todo.Caller{UserID: "alice"}, todo.ListParams{Sort: todo.DefaultSort, Limit: 20})
+			return err
+		}},
+		{"replace", func() error {
+			_, err := s.Replace(ctx, todo.Caller{UserID: "alice"}, id, todo.Fields{Title: title}, nil)
+			return err
+		}},
+		{"update", func() error {
+			_, err := s.Update(ctx, todo.Caller{UserID: "alice"}, id, todo.Patch{Completed: &done}, nil)
+			return err
+		}},
+		{"delete", func() error { return s.Delete(ctx, todo.Caller{UserID: "alice"}, id, nil) }},
+		{"delete all", func() error {
+			_, err := s.DeleteAll(ctx, todo.Caller{UserID: "alice"}, todo.Filter{Completed: &done})
+			return err
+		}},
 	}
 	for _, c := range calls { // prepares every statement
 		if err := c.call(); err != nil {

@@ -34,9 +34,9 @@ func scanTodo(row pgx.CollectableRow) (todo.Todo, error) {
 }
 
 // one runs a statement that returns exactly one todo row, or ErrNotFound.
-func (s *TodoStore) one(ctx context.Context, userID string, readOnly bool, query string, args ...any) (todo.Todo, error) {
+func (s *TodoStore) one(ctx context.Context, c todo.Caller, readOnly bool, query string, args ...any) (todo.Todo, error) {
 	var t todo.Todo
-	err := s.db.asUser(ctx, userID, readOnly, query, args, func(rows pgx.Rows) (err error) {
+	err := s.db.asUser(ctx, c, readOnly, query, args, func(rows pgx.Rows) (err error) {
 		t, err = pgx.CollectExactlyOneRow(rows, scanTodo)
 		return err
 	})
@@ -44,9 +44,9 @@ func (s *TodoStore) one(ctx context.Context, userID string, readOnly bool, query
 }
 
 // count runs a statement and returns how many rows it affected.
-func (s *TodoStore) count(ctx context.Context, userID, query string, args ...any) (int64, error) {
+func (s *TodoStore) count(ctx context.Context, c todo.Caller, query string, args ...any) (int64, error) {
 	var n int64
-	err := s.db.asUser(ctx, userID, false, query, args, func(rows pgx.Rows) error {
+	err := s.db.asUser(ctx, c, false, query, args, func(rows pgx.Rows) error {
 		for rows.Next() {
 		}
 		n = rows.CommandTag().RowsAffected()
@@ -79,18 +79,18 @@ const dropExpiredKeys = `DELETE FROM idempotency_keys WHERE user_id = $1 AND cre
 
 const replayKey = `SELECT request_hash, response FROM idempotency_keys WHERE user_id = $1 AND key = $2`
 
-// Create stores a new todo owned by userID; see todo.Store.
-func (s *TodoStore) Create(ctx context.Context, userID string, f todo.Fields, key string) (todo.Todo, bool, error) {
+// Create stores a new todo owned by the caller; see todo.Store.
+func (s *TodoStore) Create(ctx context.Context, c todo.Caller, f todo.Fields, key string) (todo.Todo, bool, error) {
 	if key == "" {
-		t, err := s.one(ctx, userID, false, createTodo, userID, f.Title, f.Description, f.Completed, f.DueAt)
+		t, err := s.one(ctx, c, false, createTodo, c.UserID, f.Title, f.Description, f.Completed, f.DueAt)
 		return t, false, err
 	}
 	hash := requestHash(f)
 	var t todo.Todo
 	created := false
-	err := s.db.send(ctx, userID, false, func(b *pgx.Batch) {
-		b.Queue(dropExpiredKeys, userID)
-		b.Queue(createTodoOnce, userID, f.Title, f.Description, f.Completed, f.DueAt, key, hash).Query(func(rows pgx.Rows) (err error) {
+	err := s.db.send(ctx, c, false, func(b *pgx.Batch) {
+		b.Queue(dropExpiredKeys, c.UserID)
+		b.Queue(createTodoOnce, c.UserID, f.Title, f.Description, f.Completed, f.DueAt, key, hash).Query(func(rows pgx.Rows) (err error) {
 			items, err := pgx.CollectRows(rows, scanTodo)
 			if len(items) == 1 {
 				t, created = items[0], true
@@ -107,7 +107,7 @@ func (s *TodoStore) Create(ctx context.Context, userID string, f todo.Fields, ke
 	}
 	var storedHash []byte
 	var response []byte
-	err = s.db.asUser(ctx, userID, true, replayKey, []any{userID, key}, func(rows pgx.Rows) error {
+	err = s.db.asUser(ctx, c, true, replayKey, []any{c.UserID, key}, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			return struct{}{}, row.Scan(&storedHash, &response)
 		})
@@ -153,9 +153,9 @@ func requestHash(f todo.Fields) []byte {
 
 const getTodo = `SELECT ` + todoColumns + ` FROM todos WHERE id = $1 AND user_id = $2`
 
-// Get returns one of userID's todos.
-func (s *TodoStore) Get(ctx context.Context, userID, id string) (todo.Todo, error) {
-	return s.one(ctx, userID, true, getTodo, id, userID)
+// Get returns one of the caller's todos.
+func (s *TodoStore) Get(ctx context.Context, c todo.Caller, id string) (todo.Todo, error) {
+	return s.one(ctx, c, true, getTodo, id, c.UserID)
 }
 
 // sortKeys maps each sort to its key expression (as in the indexes) and
@@ -214,15 +214,15 @@ func listQuery(userID string, p todo.ListParams) (string, []any, error) {
 		todoColumns, key.expr, cond, key.expr, key.dir, key.dir, len(args)), args, nil
 }
 
-// List returns one page of userID's todos; see todo.ListParams.
-func (s *TodoStore) List(ctx context.Context, userID string, p todo.ListParams) (todo.Page, error) {
-	query, args, err := listQuery(userID, p)
+// List returns one page of the caller's todos; see todo.ListParams.
+func (s *TodoStore) List(ctx context.Context, c todo.Caller, p todo.ListParams) (todo.Page, error) {
+	query, args, err := listQuery(c.UserID, p)
 	if err != nil {
 		return todo.Page{}, err
 	}
 	page := todo.Page{Items: make([]todo.Todo, 0, p.Limit+1)}
 	var lastKey string // the sort key of the last item, as Postgres prints it
-	err = s.db.asUser(ctx, userID, true, query, args, func(rows pgx.Rows) error {
+	err = s.db.asUser(ctx, c, true, query, args, func(rows pgx.Rows) error {
 		for rows.Next() {
 			if len(page.Items) == p.Limit { // the extra row: there is a next page
 				page.Next = &todo.Cursor{Sort: p.Sort, Key: lastKey, ID: page.Items[len(page.Items)-1].ID}
@@ -242,10 +242,10 @@ func (s *TodoStore) List(ctx context.Context, userID string, p todo.ListParams) 
 const summary = `SELECT count(*), count(*) FILTER (WHERE NOT completed), count(*) FILTER (WHERE completed)
 FROM todos WHERE user_id = $1`
 
-// Summary counts userID's todos.
-func (s *TodoStore) Summary(ctx context.Context, userID string) (todo.Summary, error) {
+// Summary counts the caller's todos.
+func (s *TodoStore) Summary(ctx context.Context, c todo.Caller) (todo.Summary, error) {
 	var sum todo.Summary
-	err := s.db.asUser(ctx, userID, true, summary, []any{userID}, func(rows pgx.Rows) error {
+	err := s.db.asUser(ctx, c, true, summary, []any{c.UserID}, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			return struct{}{}, row.Scan(&sum.Total, &sum.Active, &sum.Completed)
 		})
@@ -277,10 +277,10 @@ SET title       = COALESCE($4, title),
 )
 
 // written runs a conditional write and tells its three outcomes apart.
-func (s *TodoStore) written(ctx context.Context, userID, query string, args ...any) (todo.Todo, error) {
+func (s *TodoStore) written(ctx context.Context, c todo.Caller, query string, args ...any) (todo.Todo, error) {
 	var t todo.Todo
 	var applied bool
-	err := s.db.asUser(ctx, userID, false, query, args, func(rows pgx.Rows) error {
+	err := s.db.asUser(ctx, c, false, query, args, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			return struct{}{}, row.Scan(&t.ID, &t.Title, &t.Description, &t.Completed, &t.DueAt, &t.CreatedAt, &t.UpdatedAt, &t.Version, &applied)
 		})
@@ -292,19 +292,19 @@ func (s *TodoStore) written(ctx context.Context, userID, query string, args ...a
 	return t, err
 }
 
-// Replace overwrites every writable field of one of userID's todos.
-func (s *TodoStore) Replace(ctx context.Context, userID, id string, f todo.Fields, ifMatch todo.Versions) (todo.Todo, error) {
-	return s.written(ctx, userID, replaceTodo, id, userID, versions(ifMatch), f.Title, f.Description, f.Completed, f.DueAt)
+// Replace overwrites every writable field of one of the caller's todos.
+func (s *TodoStore) Replace(ctx context.Context, c todo.Caller, id string, f todo.Fields, ifMatch todo.Versions) (todo.Todo, error) {
+	return s.written(ctx, c, replaceTodo, id, c.UserID, versions(ifMatch), f.Title, f.Description, f.Completed, f.DueAt)
 }
 
-// Update applies a partial change to one of userID's todos.
-func (s *TodoStore) Update(ctx context.Context, userID, id string, p todo.Patch, ifMatch todo.Versions) (todo.Todo, error) {
-	return s.written(ctx, userID, updateTodo, id, userID, versions(ifMatch), p.Title, p.Description, p.Completed, p.SetDueAt, p.DueAt)
+// Update applies a partial change to one of the caller's todos.
+func (s *TodoStore) Update(ctx context.Context, c todo.Caller, id string, p todo.Patch, ifMatch todo.Versions) (todo.Todo, error) {
+	return s.written(ctx, c, updateTodo, id, c.UserID, versions(ifMatch), p.Title, p.Description, p.Completed, p.SetDueAt, p.DueAt)
 }
 
-// Delete removes one of userID's todos.
-func (s *TodoStore) Delete(ctx context.Context, userID, id string, ifMatch todo.Versions) error {
-	_, err := s.written(ctx, userID, deleteTodo, id, userID, versions(ifMatch))
+// Delete removes one of the caller's todos.
+func (s *TodoStore) Delete(ctx context.Context, c todo.Caller, id string, ifMatch todo.Versions) error {
+	_, err := s.written(ctx, c, deleteTodo, id, c.UserID, versions(ifMatch))
 	return err
 }
 
@@ -316,15 +316,15 @@ func versions(v todo.Versions) any {
 	return []int64(v)
 }
 
-// SetCompleted marks every todo of userID that f selects; see todo.Store.
-func (s *TodoStore) SetCompleted(ctx context.Context, userID string, f todo.Filter, completed bool) (int64, error) {
-	cond, args := where(f, []any{userID})
+// SetCompleted marks every todo of the caller that f selects; see todo.Store.
+func (s *TodoStore) SetCompleted(ctx context.Context, c todo.Caller, f todo.Filter, completed bool) (int64, error) {
+	cond, args := where(f, []any{c.UserID})
 	args = append(args, completed)
-	return s.count(ctx, userID, fmt.Sprintf("UPDATE todos SET completed = $%d WHERE %s AND completed <> $%d", len(args), cond, len(args)), args...)
+	return s.count(ctx, c, fmt.Sprintf("UPDATE todos SET completed = $%d WHERE %s AND completed <> $%d", len(args), cond, len(args)), args...)
 }
 
-// DeleteAll deletes every todo of userID that f selects; see todo.Store.
-func (s *TodoStore) DeleteAll(ctx context.Context, userID string, f todo.Filter) (int64, error) {
-	cond, args := where(f, []any{userID})
-	return s.count(ctx, userID, "DELETE FROM todos WHERE "+cond, args...)
+// DeleteAll deletes every todo of the caller that f selects; see todo.Store.
+func (s *TodoStore) DeleteAll(ctx context.Context, c todo.Caller, f todo.Filter) (int64, error) {
+	cond, args := where(f, []any{c.UserID})
+	return s.count(ctx, c, "DELETE FROM todos WHERE "+cond, args...)
 }

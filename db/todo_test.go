@@ -10,16 +10,16 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/todoapi/todoapi/db"
-	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // open returns the API's pool on a fresh database and a superuser connection
 // to the same database, for reading the truth behind RLS.
-func open(t *testing.T) (*db.DB, *pgx.Conn, devdb.TestDB) {
+func open(t *testing.T) (*db.DB, *pgx.Conn, dbtest.TestDB) {
 	t.Helper()
-	tdb := devdb.New(t)
-	return tdb.OpenAPI(t, ""), connect(t, tdb.AdminURL), tdb
+	tdb := dbtest.New(t)
+	return tdb.OpenPool(t, ""), connect(t, tdb.AdminURL), tdb
 }
 
 func connect(t *testing.T, url string) *pgx.Conn {
@@ -34,7 +34,7 @@ func connect(t *testing.T, url string) *pgx.Conn {
 
 func mustCreate(t *testing.T, s todo.Store, user, title string) todo.Todo {
 	t.Helper()
-	td, _, err := s.Create(context.Background(), user, todo.Fields{Title: title}, "")
+	td, _, err := s.Create(context.Background(), todo.Caller{UserID: user}, todo.Fields{Title: title}, "")
 	if err != nil {
 		t.Fatalf("create as %s: %v", user, err)
 	}
@@ -62,14 +62,14 @@ func TestStoreRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	due := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
 
-	created, _, err := s.Create(ctx, "alice", todo.Fields{Title: "buy milk", Description: "2 litres", DueAt: &due}, "")
+	created, _, err := s.Create(ctx, todo.Caller{UserID: "alice"}, todo.Fields{Title: "buy milk", Description: "2 litres", DueAt: &due}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if created.ID == "" || created.CreatedAt.IsZero() || !created.CreatedAt.Equal(created.UpdatedAt) {
 		t.Fatalf("server fields not set: %+v", created)
 	}
-	got, err := s.Get(ctx, "alice", created.ID)
+	got, err := s.Get(ctx, todo.Caller{UserID: "alice"}, created.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	}
 
 	done := true
-	patched, err := s.Update(ctx, "alice", created.ID, todo.Patch{Completed: &done, SetDueAt: true}, nil)
+	patched, err := s.Update(ctx, todo.Caller{UserID: "alice"}, created.ID, todo.Patch{Completed: &done, SetDueAt: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestStoreRoundTrip(t *testing.T) {
 		t.Fatalf("patch changed the wrong fields: %+v", patched)
 	}
 
-	replaced, err := s.Replace(ctx, "alice", created.ID, todo.Fields{Title: "buy oat milk"}, nil)
+	replaced, err := s.Replace(ctx, todo.Caller{UserID: "alice"}, created.ID, todo.Fields{Title: "buy oat milk"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	}
 
 	second := mustCreate(t, s, "alice", "second")
-	page, err := s.List(ctx, "alice", todo.ListParams{Sort: todo.DefaultSort, Limit: 10})
+	page, err := s.List(ctx, todo.Caller{UserID: "alice"}, todo.ListParams{Sort: todo.DefaultSort, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,13 +103,13 @@ func TestStoreRoundTrip(t *testing.T) {
 		t.Fatalf("list not newest first: %+v", page.Items)
 	}
 
-	if err := s.Delete(ctx, "alice", created.ID, nil); err != nil {
+	if err := s.Delete(ctx, todo.Caller{UserID: "alice"}, created.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(ctx, "alice", created.ID); !errors.Is(err, todo.ErrNotFound) {
+	if _, err := s.Get(ctx, todo.Caller{UserID: "alice"}, created.ID); !errors.Is(err, todo.ErrNotFound) {
 		t.Fatalf("get after delete: %v, want ErrNotFound", err)
 	}
-	if err := s.Delete(ctx, "alice", created.ID, nil); !errors.Is(err, todo.ErrNotFound) {
+	if err := s.Delete(ctx, todo.Caller{UserID: "alice"}, created.ID, nil); !errors.Is(err, todo.ErrNotFound) {
 		t.Fatalf("second delete: %v, want ErrNotFound", err)
 	}
 }
@@ -125,23 +125,23 @@ func TestStoreIsolation(t *testing.T) {
 	title, done := "pwned", true
 
 	ops := map[string]func() error{
-		"get": func() error { _, err := s.Get(ctx, "bob", alices.ID); return err },
+		"get": func() error { _, err := s.Get(ctx, todo.Caller{UserID: "bob"}, alices.ID); return err },
 		"replace": func() error {
-			_, err := s.Replace(ctx, "bob", alices.ID, todo.Fields{Title: title}, nil)
+			_, err := s.Replace(ctx, todo.Caller{UserID: "bob"}, alices.ID, todo.Fields{Title: title}, nil)
 			return err
 		},
 		"update": func() error {
-			_, err := s.Update(ctx, "bob", alices.ID, todo.Patch{Title: &title, Completed: &done}, nil)
+			_, err := s.Update(ctx, todo.Caller{UserID: "bob"}, alices.ID, todo.Patch{Title: &title, Completed: &done}, nil)
 			return err
 		},
-		"delete": func() error { return s.Delete(ctx, "bob", alices.ID, nil) },
+		"delete": func() error { return s.Delete(ctx, todo.Caller{UserID: "bob"}, alices.ID, nil) },
 	}
 	for name, op := range ops {
 		if err := op(); !errors.Is(err, todo.ErrNotFound) {
 			t.Errorf("%s as bob: %v, want ErrNotFound", name, err)
 		}
 	}
-	page, err := s.List(ctx, "bob", todo.ListParams{Sort: todo.DefaultSort, Limit: 100})
+	page, err := s.List(ctx, todo.Caller{UserID: "bob"}, todo.ListParams{Sort: todo.DefaultSort, Limit: 100})
 	if err != nil || len(page.Items) != 0 {
 		t.Errorf("bob's list = %v, %v; want empty", page.Items, err)
 	}
@@ -161,7 +161,7 @@ func TestStoreRefusesInvalidText(t *testing.T) {
 		"too long":  {Title: string(make([]rune, todo.MaxTitleLen+1))},
 		"huge year": {Title: "x", DueAt: ptr(time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC))},
 	} {
-		if _, _, err := s.Create(context.Background(), "alice", f, ""); !errors.Is(err, todo.ErrInvalid) {
+		if _, _, err := s.Create(context.Background(), todo.Caller{UserID: "alice"}, f, ""); !errors.Is(err, todo.ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
 	}

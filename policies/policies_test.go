@@ -8,14 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/db/dbtest"
 )
 
 // TestPgTAP runs the SQL-level policy tests of tests/ with pg_prove, as a DBA
 // would, on a freshly migrated database. Each file rolls itself back.
 func TestPgTAP(t *testing.T) {
 	t.Parallel()
-	tdb := devdb.New(t)
+	tdb := dbtest.New(t)
 	files, err := filepath.Glob("tests/*.sql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no tests: %v", err)
@@ -59,7 +59,7 @@ func sqlBlocks(t *testing.T, heading string) []string {
 
 // psql runs sql as role on the test database with psql variables vars, and
 // returns what it printed.
-func psql(t *testing.T, tdb devdb.TestDB, role, sql string, vars ...string) string {
+func psql(t *testing.T, tdb dbtest.TestDB, role, sql string, vars ...string) string {
 	t.Helper()
 	u, err := url.Parse(tdb.AdminURL)
 	if err != nil {
@@ -83,7 +83,7 @@ func psql(t *testing.T, tdb devdb.TestDB, role, sql string, vars ...string) stri
 // superuser.
 func TestGuideQueriesWork(t *testing.T) {
 	t.Parallel()
-	tdb := devdb.New(t)
+	tdb := dbtest.New(t)
 	dba := "dana_" + tdb.Name
 	psql(t, tdb, "postgres", "CREATE ROLE "+dba+" LOGIN; GRANT todo_auditor TO "+dba)
 	t.Cleanup(func() { psql(t, tdb, "postgres", "DROP ROLE "+dba) })

@@ -20,7 +20,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/internal/pgcluster"
 )
 
 func main() {
@@ -46,7 +46,7 @@ func run(args []string) (int, error) {
 	signal.Ignore(os.Interrupt, syscall.SIGTERM)
 
 	ctx := context.Background()
-	cluster, err := devdb.Start(ctx)
+	cluster, err := pgcluster.Start(ctx)
 	if err != nil {
 		return 1, err
 	}
@@ -55,10 +55,10 @@ func run(args []string) (int, error) {
 			fmt.Fprintln(os.Stderr, "devpg: stop:", err)
 		}
 	}()
-	if err := devdb.CreateDatabase(ctx, cluster.AdminURL(), "todo", ""); err != nil {
+	if err := pgcluster.CreateDatabase(ctx, cluster.AdminURL(), "todo", ""); err != nil {
 		return 1, err
 	}
-	if err := devdb.Migrate(ctx, cluster.URL(devdb.OwnerRole, "todo")); err != nil {
+	if err := pgcluster.Migrate(ctx, cluster.URL(pgcluster.OwnerRole, "todo")); err != nil {
 		return 1, fmt.Errorf("migrate: %w", err)
 	}
 
@@ -74,8 +74,8 @@ func run(args []string) (int, error) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+cluster.URL(devdb.APIRole, "todo"),
-		"OWNER_DATABASE_URL="+cluster.URL(devdb.OwnerRole, "todo"),
+		"DATABASE_URL="+cluster.URL(pgcluster.APIRole, "todo"),
+		"OWNER_DATABASE_URL="+cluster.URL(pgcluster.OwnerRole, "todo"),
 		"TEST_DATABASE_URL="+cluster.AdminURL(),
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)

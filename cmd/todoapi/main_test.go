@@ -15,8 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/todoapi/todoapi/db"
+	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/auth/authtest"
-	"github.com/todoapi/todoapi/internal/devdb"
 )
 
 const testSecret = "main-test-secret-main-test-secret"
@@ -89,7 +89,7 @@ func request(t *testing.T, method, url, tok, body string) (int, string) {
 // creates a todo that another user's token cannot see.
 func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
-	tdb := devdb.New(t)
+	tdb := dbtest.New(t)
 	base, stop := start(t, map[string]string{"DATABASE_URL": tdb.APIURL, "CORS_ALLOWED_ORIGINS": "https://app.example.com"})
 	alice, bob := tokenFor(t, "alice"), tokenFor(t, "bob")
 
@@ -142,7 +142,7 @@ func TestServeEndToEnd(t *testing.T) {
 
 func TestServeRefusesUnsafeDatabase(t *testing.T) {
 	t.Parallel()
-	tdb := devdb.New(t)
+	tdb := dbtest.New(t)
 	conn, err := pgx.Connect(context.Background(), tdb.AdminURL)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +179,7 @@ func TestServeRefusesBadConfig(t *testing.T) {
 
 func TestMigrateCommands(t *testing.T) {
 	t.Parallel()
-	tdb := devdb.New(t)
+	tdb := dbtest.New(t)
 	env := getenv(map[string]string{"DATABASE_URL": tdb.OwnerURL})
 	latest := db.ExpectedVersion()
 	for _, step := range []struct {
@@ -205,7 +205,7 @@ func TestMigrateCommands(t *testing.T) {
 // boot is a readiness failure, not a crash, and readiness follows it up.
 func TestServeNotReadyUntilJWKSAnswers(t *testing.T) {
 	t.Parallel()
-	tdb := devdb.New(t)
+	tdb := dbtest.New(t)
 	idp := authtest.NewIdP(t)
 	idp.SetMode(authtest.Down)
 	base, _ := start(t, map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_JWKS_URL": idp.URL(),

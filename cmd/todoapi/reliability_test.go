@@ -13,14 +13,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/todoapi/todoapi/internal/devdb"
+	"github.com/todoapi/todoapi/internal/pgcluster"
 )
 
 // These tests run a Postgres of their own, which they stop, restart and
 // starve; the shared test cluster is not touched.
 
 type private struct {
-	cluster *devdb.Cluster
+	cluster *pgcluster.Cluster
 	apiURL  string // DATABASE_URL for the API
 }
 
@@ -28,18 +28,18 @@ func privateCluster(t *testing.T, urlParams string) private {
 	t.Helper()
 	ctx := context.Background()
 	// Durable, as in production: an immediate shutdown must not lose a commit.
-	c, err := devdb.Start(ctx, "fsync=on", "synchronous_commit=on", "full_page_writes=on")
+	c, err := pgcluster.Start(ctx, "fsync=on", "synchronous_commit=on", "full_page_writes=on")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Stop() })
-	if err := devdb.CreateDatabase(ctx, c.AdminURL(), "todo", ""); err != nil {
+	if err := pgcluster.CreateDatabase(ctx, c.AdminURL(), "todo", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := devdb.Migrate(ctx, c.URL(devdb.OwnerRole, "todo")); err != nil {
+	if err := pgcluster.Migrate(ctx, c.URL(pgcluster.OwnerRole, "todo")); err != nil {
 		t.Fatal(err)
 	}
-	return private{cluster: c, apiURL: c.URL(devdb.APIRole, "todo") + urlParams}
+	return private{cluster: c, apiURL: c.URL(pgcluster.APIRole, "todo") + urlParams}
 }
 
 func (p private) admin(t *testing.T) *pgx.Conn {

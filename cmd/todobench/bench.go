@@ -174,20 +174,20 @@ func measure(ctx context.Context, s side, f *fixture, op func(context.Context, s
 type directSide struct{ s *db.TodoStore }
 
 func (d directSide) list(ctx context.Context, u int) error {
-	_, err := d.s.List(ctx, userID(u), todo.ListParams{Sort: todo.DefaultSort, Limit: todo.DefaultPageSize})
+	_, err := d.s.List(ctx, todo.Caller{UserID: userID(u)}, todo.ListParams{Sort: todo.DefaultSort, Limit: todo.DefaultPageSize})
 	return err
 }
 func (d directSide) get(ctx context.Context, u int, id string) error {
-	_, err := d.s.Get(ctx, userID(u), id)
+	_, err := d.s.Get(ctx, todo.Caller{UserID: userID(u)}, id)
 	return err
 }
 func (d directSide) create(ctx context.Context, u int) error {
-	_, _, err := d.s.Create(ctx, userID(u), todo.Fields{Title: "benchmark"}, "")
+	_, _, err := d.s.Create(ctx, todo.Caller{UserID: userID(u)}, todo.Fields{Title: "benchmark"}, "")
 	return err
 }
 func (d directSide) update(ctx context.Context, u int, id string) error {
 	done := true
-	_, err := d.s.Update(ctx, userID(u), id, todo.Patch{Completed: &done}, nil)
+	_, err := d.s.Update(ctx, todo.Caller{UserID: userID(u)}, id, todo.Patch{Completed: &done}, nil)
 	return err
 }
 

@@ -17,9 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/todoapi/todoapi/db"
+	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/api"
 	"github.com/todoapi/todoapi/internal/auth"
-	"github.com/todoapi/todoapi/internal/devdb"
 )
 
 var authConfig = auth.Config{Secret: []byte("test-secret-test-secret-test-secret!"), Leeway: time.Second}
@@ -29,7 +29,7 @@ type env struct {
 	url   string
 	db    *db.DB
 	admin *pgx.Conn // superuser on the same database: the truth behind RLS
-	tdb   devdb.TestDB
+	tdb   dbtest.TestDB
 	logs  *lockedBuffer // what the server logged
 }
 
@@ -59,9 +59,9 @@ func newEnv(t *testing.T) *env {
 // newEnvWith serves with the token config cfg and CORS for origins.
 func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 	t.Helper()
-	tdb := devdb.New(t)
+	tdb := dbtest.New(t)
 	ctx := context.Background()
-	database := tdb.OpenAPI(t, "")
+	database := tdb.OpenPool(t, "")
 	verifier, err := auth.NewVerifier(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/todoapi/todoapi/internal/auth"
+	"github.com/todoapi/todoapi/internal/todo"
 )
 
 type userKey struct{}
@@ -18,6 +19,11 @@ type userKey struct{}
 func userID(ctx context.Context) string {
 	id, _ := ctx.Value(userKey{}).(string)
 	return id
+}
+
+// caller is who the store acts for: the verified user and this request's id.
+func caller(ctx context.Context) todo.Caller {
+	return todo.Caller{UserID: userID(ctx), RequestID: requestIDOf(ctx)}
 }
 
 // authenticate verifies the bearer token of every operation whose security

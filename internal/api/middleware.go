@@ -13,8 +13,6 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
-
-	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // accessLog writes one structured line per request: id, user, operation,
@@ -27,7 +25,7 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			ri := &requestInfo{}
 			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
 			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("request_id", todo.RequestID(r.Context())),
+				slog.String("request_id", requestIDOf(r.Context())),
 				slog.String("user", ri.user),
 				slog.String("operation", ri.operation),
 				slog.String("method", r.Method),
@@ -50,8 +48,16 @@ func requestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(todo.WithRequestID(r.Context(), id)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
 	})
+}
+
+type requestIDKey struct{}
+
+// requestIDOf is the id requestID gave the request, or "".
+func requestIDOf(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }
 
 // requestTimeout bounds a whole request, database work included (each

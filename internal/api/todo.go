@@ -131,7 +131,7 @@ type createOutput struct {
 }
 
 func (s *server) createTodo(ctx context.Context, in *createInput) (*createOutput, error) {
-	t, _, err := s.Todos.Create(ctx, userID(ctx), in.Body.fields(), in.IdempotencyKey)
+	t, _, err := s.Todos.Create(ctx, caller(ctx), in.Body.fields(), in.IdempotencyKey)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -197,23 +197,23 @@ type listOutput struct {
 }
 
 func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, error) {
-	user := userID(ctx)
+	c := caller(ctx)
 	p := todo.ListParams{Filter: in.filter(), Sort: in.Sort, Limit: in.Limit}
 	if in.Cursor != "" {
-		after, err := todo.DecodeCursor(in.Cursor, user, in.Sort)
+		after, err := todo.DecodeCursor(in.Cursor, c.UserID, in.Sort)
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
 		p.After = after
 	}
-	page, err := s.Todos.List(ctx, user, p)
+	page, err := s.Todos.List(ctx, c, p)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
 	out := &listOutput{}
 	out.Body.Items = page.Items
 	if page.Next != nil {
-		next := page.Next.Encode(user)
+		next := page.Next.Encode(c.UserID)
 		out.Body.NextCursor = &next
 		q := in.query()
 		q.Set("sort", in.Sort)
@@ -229,7 +229,7 @@ type summaryOutput struct {
 }
 
 func (s *server) summarizeTodos(ctx context.Context, _ *struct{}) (*summaryOutput, error) {
-	sum, err := s.Todos.Summary(ctx, userID(ctx))
+	sum, err := s.Todos.Summary(ctx, caller(ctx))
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -242,7 +242,7 @@ type getInput struct {
 }
 
 func (s *server) getTodo(ctx context.Context, in *getInput) (*todoOutput, error) {
-	t, err := s.Todos.Get(ctx, userID(ctx), in.ID)
+	t, err := s.Todos.Get(ctx, caller(ctx), in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -267,7 +267,7 @@ type replaceInput struct {
 }
 
 func (s *server) replaceTodo(ctx context.Context, in *replaceInput) (*todoOutput, error) {
-	t, err := s.Todos.Replace(ctx, userID(ctx), in.ID, in.Body.fields(), ifMatch(in.IfMatch))
+	t, err := s.Todos.Replace(ctx, caller(ctx), in.ID, in.Body.fields(), ifMatch(in.IfMatch))
 	if err != nil {
 		return nil, s.problemFor(ctx, t, err)
 	}
@@ -285,7 +285,7 @@ func (s *server) updateTodo(ctx context.Context, in *updateInput) (*todoOutput, 
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.Todos.Update(ctx, userID(ctx), in.ID, patch, ifMatch(in.IfMatch))
+	t, err := s.Todos.Update(ctx, caller(ctx), in.ID, patch, ifMatch(in.IfMatch))
 	if err != nil {
 		return nil, s.problemFor(ctx, t, err)
 	}
@@ -298,7 +298,7 @@ type deleteInput struct {
 }
 
 func (s *server) deleteTodo(ctx context.Context, in *deleteInput) (*struct{}, error) {
-	if err := s.Todos.Delete(ctx, userID(ctx), in.ID, ifMatch(in.IfMatch)); err != nil {
+	if err := s.Todos.Delete(ctx, caller(ctx), in.ID, ifMatch(in.IfMatch)); err != nil {
 		return nil, s.problem(ctx, err)
 	}
 	return nil, nil
@@ -324,7 +324,7 @@ func counted(n int64) *countOutput {
 }
 
 func (s *server) setCompleted(ctx context.Context, in *setCompletedInput) (*countOutput, error) {
-	n, err := s.Todos.SetCompleted(ctx, userID(ctx), in.filter(), in.Body.Completed)
+	n, err := s.Todos.SetCompleted(ctx, caller(ctx), in.filter(), in.Body.Completed)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -340,7 +340,7 @@ func (s *server) deleteCompleted(ctx context.Context, in *deleteAllInput) (*coun
 		return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "query.completed",
 			Message: "deleting many todos needs completed=true (clear completed)", Value: in.Completed})
 	}
-	n, err := s.Todos.DeleteAll(ctx, userID(ctx), in.filter())
+	n, err := s.Todos.DeleteAll(ctx, caller(ctx), in.filter())
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

@@ -107,37 +107,31 @@ type Summary struct {
 	Completed int64 `json:"completed" doc:"Completed."`
 }
 
-// Store keeps todos. Every method acts as userID: it sees and changes only
-// that person's rows, which the database enforces, not the implementation.
+// Store keeps todos. Every method acts as the Caller: it sees and changes
+// only that person's rows, which the database enforces, not the implementation.
 type Store interface {
 	// Create stores a todo. With an idempotency key, a repeat of the same
 	// request returns the first response (replayed true) and creates nothing;
 	// another request under the same key is ErrKeyReused.
-	Create(ctx context.Context, userID string, f Fields, idempotencyKey string) (t Todo, replayed bool, err error)
-	Get(ctx context.Context, userID, id string) (Todo, error)
-	List(ctx context.Context, userID string, p ListParams) (Page, error)
-	Summary(ctx context.Context, userID string) (Summary, error)
-	Replace(ctx context.Context, userID, id string, f Fields, ifMatch Versions) (Todo, error)
-	Update(ctx context.Context, userID, id string, p Patch, ifMatch Versions) (Todo, error)
-	Delete(ctx context.Context, userID, id string, ifMatch Versions) error
+	Create(ctx context.Context, c Caller, f Fields, idempotencyKey string) (t Todo, replayed bool, err error)
+	Get(ctx context.Context, c Caller, id string) (Todo, error)
+	List(ctx context.Context, c Caller, p ListParams) (Page, error)
+	Summary(ctx context.Context, c Caller) (Summary, error)
+	Replace(ctx context.Context, c Caller, id string, f Fields, ifMatch Versions) (Todo, error)
+	Update(ctx context.Context, c Caller, id string, p Patch, ifMatch Versions) (Todo, error)
+	Delete(ctx context.Context, c Caller, id string, ifMatch Versions) error
 	// SetCompleted sets completed on every todo that f selects ("toggle all")
 	// and returns how many changed.
-	SetCompleted(ctx context.Context, userID string, f Filter, completed bool) (int64, error)
+	SetCompleted(ctx context.Context, c Caller, f Filter, completed bool) (int64, error)
 	// DeleteAll deletes every todo that f selects ("clear completed") and
 	// returns how many.
-	DeleteAll(ctx context.Context, userID string, f Filter) (int64, error)
+	DeleteAll(ctx context.Context, c Caller, f Filter) (int64, error)
 }
 
-type requestIDKey struct{}
-
-// WithRequestID tags ctx with the id of the HTTP request it serves; stores
-// record it with every change (the audit trail's request_id).
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
-// RequestID is the id WithRequestID put in ctx, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+// Caller is who a store call acts for, as the database will be told: the
+// verified user (the JWT subject) and the id of the HTTP request it serves,
+// which the audit trail records with every change.
+type Caller struct {
+	UserID    string
+	RequestID string
 }

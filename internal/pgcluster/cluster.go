@@ -1,7 +1,9 @@
-// Package devdb makes throwaway Postgres clusters and databases for
-// development (`make run`) and tests (`make test`). It runs the server
-// binaries installed on the machine; nothing here is used in production.
-package devdb
+// Package pgcluster runs throwaway Postgres clusters (and a PgBouncer in
+// front of one) for development (`make run`, cmd/devpg) and tests, and
+// provisions the roles and databases the README tells an operator to create.
+// It runs the server binaries installed on the machine and does not link
+// package testing; nothing here is used in production.
+package pgcluster
 
 import (
 	"context"

@@ -1,4 +1,6 @@
-package devdb
+// Package dbtest gives each test a fresh, migrated database of its own,
+// cloned from a template on the cluster that TEST_DATABASE_URL names.
+package dbtest
 
 import (
 	"context"
@@ -15,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/todoapi/todoapi/db"
-
+	"github.com/todoapi/todoapi/internal/pgcluster"
 	"github.com/todoapi/todoapi/migrations"
 	"github.com/todoapi/todoapi/policies"
 )
@@ -50,7 +52,7 @@ func New(t testing.TB) TestDB {
 		t.Fatalf("template database: %v", template.err)
 	}
 	name := "test_" + randomHex(8)
-	if err := CreateDatabase(ctx, admin, name, template.name); err != nil {
+	if err := pgcluster.CreateDatabase(ctx, admin, name, template.name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -61,8 +63,8 @@ func New(t testing.TB) TestDB {
 	tdb := TestDB{
 		Name:     name,
 		AdminURL: withUserDB(t, admin, "", name),
-		OwnerURL: withUserDB(t, admin, OwnerRole, name),
-		APIURL:   withUserDB(t, admin, APIRole, name),
+		OwnerURL: withUserDB(t, admin, pgcluster.OwnerRole, name),
+		APIURL:   withUserDB(t, admin, pgcluster.APIRole, name),
 	}
 	if addr := os.Getenv("TEST_PGBOUNCER_ADDR"); addr != "" {
 		// The API goes through PgBouncer in transaction mode, which keeps no
@@ -98,14 +100,14 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil || exists {
 		return name, err
 	}
-	if err := CreateDatabase(ctx, admin, name, ""); err != nil {
+	if err := pgcluster.CreateDatabase(ctx, admin, name, ""); err != nil {
 		return "", err
 	}
-	ownerURL, err := roleURL(admin, OwnerRole, name)
+	ownerURL, err := roleURL(admin, pgcluster.OwnerRole, name)
 	if err != nil {
 		return "", err
 	}
-	if err := Migrate(ctx, ownerURL); err != nil {
+	if err := pgcluster.Migrate(ctx, ownerURL); err != nil {
 		return "", fmt.Errorf("migrate template: %w", err)
 	}
 	_, err = conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH ALLOW_CONNECTIONS false")
@@ -166,9 +168,9 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// OpenAPI opens the API's pool on the test database (URL parameters such as
-// "&pool_max_conns=1" appended), closed when t ends.
-func (tdb TestDB) OpenAPI(t testing.TB, params string) *db.DB {
+// OpenPool opens the API's connection pool on the test database (URL
+// parameters such as "&pool_max_conns=1" appended), closed when t ends.
+func (tdb TestDB) OpenPool(t testing.TB, params string) *db.DB {
 	t.Helper()
 	database, err := db.Open(context.Background(), tdb.APIURL+params)
 	if err != nil {

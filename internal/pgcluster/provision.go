@@ -1,4 +1,4 @@
-package devdb
+package pgcluster
 
 import (
 	"context"
