@@ -53,7 +53,7 @@ func (c countingConn) Write(p []byte) (int, error) {
 }
 
 // ListQuery is the SQL and arguments List runs for p.
-func ListQuery(userID string, p todo.ListParams) (string, []any, error) { return listQuery(userID, p) }
+func ListQuery(p todo.ListParams) (string, []any, error) { return listQuery(p) }
 
 // SettingsAsUser reads, inside a request transaction as the caller, the settings
 // the identity statement makes.

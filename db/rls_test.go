@@ -134,22 +134,27 @@ func TestRLSOwnRowsOnly(t *testing.T) {
 	}
 }
 
-// TestRLSUpdateWithCheck: even with a grant on user_id, the policy's WITH
-// CHECK keeps a row with its owner.
+// TestRLSUpdateWithCheck: even with a grant on list_id, the policy's WITH
+// CHECK keeps a row in a list its writer may write in: alice cannot move her
+// todos into bob's list.
 func TestRLSUpdateWithCheck(t *testing.T) {
 	t.Parallel()
 	_, admin, tdb := open(t)
 	seed(t, admin)
-	if _, err := connect(t, tdb.OwnerURL).Exec(context.Background(), "GRANT UPDATE (user_id) ON todos TO todo_app"); err != nil {
+	if _, err := connect(t, tdb.OwnerURL).Exec(context.Background(), "GRANT UPDATE (list_id) ON todos TO todo_app"); err != nil {
+		t.Fatal(err)
+	}
+	var bobs string
+	if err := admin.QueryRow(context.Background(), "SELECT id FROM lists WHERE personal_of = 'bob'").Scan(&bobs); err != nil {
 		t.Fatal(err)
 	}
 	app := connect(t, tdb.APIURL)
 	alice := "alice"
 	asApp(t, app, &alice, func(tx pgx.Tx) {
-		wantSQLState(t, "move to bob", savepoint(tx, "UPDATE todos SET user_id = 'bob'"), "42501")
+		wantSQLState(t, "move to bob's list", savepoint(tx, "UPDATE todos SET list_id = $1", bobs), "42501")
 	})
-	if n := count(t, admin, "user_id = 'alice'"); n != 2 {
-		t.Errorf("alice has %d rows, want 2", n)
+	if n := count(t, admin, "list_id = '"+bobs+"'"); n != 1 {
+		t.Errorf("bob's list has %d todos, want his 1", n)
 	}
 }
 

@@ -36,7 +36,7 @@ func TestOneRoundTripPerCall(t *testing.T) {
 			_, _, err := s.Create(ctx, todo.Caller{UserID: "alice"}, todo.Fields{Title: title}, id)
 			return err
 		}},
-		{"summary", func() error { _, err := s.Summary(ctx, todo.Caller{UserID: "alice"}); return err }},
+		{"summary", func() error { _, err := s.Summary(ctx, todo.Caller{UserID: "alice"}, ""); return err }},
 		{"set completed", func() error {
 			_, err := s.SetCompleted(ctx, todo.Caller{UserID: "alice"}, todo.Filter{}, true)
 			return err

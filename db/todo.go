@@ -15,9 +15,10 @@ import (
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
-// TodoStore is the Postgres todo.Store. Every query also says
-// `user_id = $n` itself: row-level security is the guarantee, the explicit
-// filter lets the planner use the user's indexes directly.
+// TodoStore is the Postgres todo.Store. Which todos the caller sees and may
+// change is the policies' decision (policies/todos.sql); the queries name the
+// caller's lists themselves only where that lets the planner go straight to
+// the right index.
 type TodoStore struct{ db *DB }
 
 // NewTodoStore returns a todo.Store backed by db.
@@ -25,11 +26,16 @@ func NewTodoStore(db *DB) *TodoStore { return &TodoStore{db: db} }
 
 var _ todo.Store = (*TodoStore)(nil)
 
-const todoColumns = `id, title, description, completed, due_at, created_at, updated_at, version`
+const todoColumns = `id, list_id, title, description, completed, due_at, created_at, updated_at, version`
+
+// into is where a row of todoColumns goes, then extra columns after them.
+func into(t *todo.Todo, extra ...any) []any {
+	return append([]any{&t.ID, &t.ListID, &t.Title, &t.Description, &t.Completed, &t.DueAt, &t.CreatedAt, &t.UpdatedAt, &t.Version}, extra...)
+}
 
 func scanTodo(row pgx.CollectableRow) (todo.Todo, error) {
 	var t todo.Todo
-	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.Completed, &t.DueAt, &t.CreatedAt, &t.UpdatedAt, &t.Version)
+	err := row.Scan(into(&t)...)
 	return t, err
 }
 
@@ -43,30 +49,27 @@ func (s *TodoStore) one(ctx context.Context, c todo.Caller, readOnly bool, query
 	return t, err
 }
 
-// count runs a statement and returns how many rows it affected.
-func (s *TodoStore) count(ctx context.Context, c todo.Caller, query string, args ...any) (int64, error) {
-	var n int64
-	err := s.db.asUser(ctx, c, false, query, args, func(rows pgx.Rows) error {
-		for rows.Next() {
-		}
-		n = rows.CommandTag().RowsAffected()
-		return rows.Err()
-	})
-	return n, err
+// newTodo is the row of a todo created in the list named by parameter list
+// (”: the caller's personal list, made then if needed by the trigger
+// app.default_to_personal_list). A list the caller cannot see creates nothing
+// (404); one they may only view fails the insert policy (403).
+func newTodo(list string) string {
+	return `SELECT $1, $2, $3, $4, $5, NULLIF(` + list + `, '')::uuid
+    WHERE NULLIF(` + list + `, '') IS NULL OR EXISTS (SELECT FROM lists WHERE id = NULLIF(` + list + `, '')::uuid)`
 }
 
-const createTodo = `INSERT INTO todos (user_id, title, description, completed, due_at)
-VALUES ($1, $2, $3, $4, $5)
+var createTodo = `INSERT INTO todos (user_id, title, description, completed, due_at, list_id)
+` + newTodo("$6") + `
 RETURNING ` + todoColumns
 
 // createTodoOnce creates the todo and records the key with the response in
 // the same statement. A key that is already there (committed before this
 // statement) creates nothing and returns no row; one being inserted by a
 // concurrent request fails this one with a unique violation, rolling it back.
-const createTodoOnce = `WITH created AS (
-    INSERT INTO todos (user_id, title, description, completed, due_at)
-    SELECT $1, $2, $3, $4, $5
-    WHERE NOT EXISTS (SELECT FROM idempotency_keys WHERE user_id = $1 AND key = $6)
+var createTodoOnce = `WITH created AS (
+    INSERT INTO todos (user_id, title, description, completed, due_at, list_id)
+    ` + newTodo("$8") + `
+      AND NOT EXISTS (SELECT FROM idempotency_keys WHERE user_id = $1 AND key = $6)
     RETURNING ` + todoColumns + `
 ), recorded AS (
     INSERT INTO idempotency_keys (user_id, key, request_hash, response)
@@ -77,47 +80,61 @@ SELECT ` + todoColumns + ` FROM created`
 // Keys live 24 hours; expired ones of the user go before each keyed create.
 const dropExpiredKeys = `DELETE FROM idempotency_keys WHERE user_id = $1 AND created_at < now() - interval '24 hours'`
 
-const replayKey = `SELECT request_hash, response FROM idempotency_keys WHERE user_id = $1 AND key = $2`
+// A replay answers with the stored response only while the caller can still
+// see the todo: a member removed from its list, or a todo deleted since, gets
+// 404, never the old copy.
+const replayKey = `SELECT request_hash, response, EXISTS (SELECT FROM todos WHERE id = (response ->> 'id')::uuid)
+FROM idempotency_keys WHERE user_id = $1 AND key = $2`
 
 // Create stores a new todo owned by the caller; see todo.Store.
 func (s *TodoStore) Create(ctx context.Context, c todo.Caller, f todo.Fields, key string) (todo.Todo, bool, error) {
-	if key == "" {
-		t, err := s.one(ctx, c, false, createTodo, c.UserID, f.Title, f.Description, f.Completed, f.DueAt)
-		return t, false, err
-	}
-	hash := requestHash(f)
 	var t todo.Todo
 	created := false
+	collect := func(rows pgx.Rows) error {
+		items, err := pgx.CollectRows(rows, scanTodo)
+		if len(items) == 1 {
+			t, created = items[0], true
+		}
+		return err
+	}
 	err := s.db.send(ctx, c, false, func(b *pgx.Batch) {
+		if key == "" {
+			b.Queue(createTodo, c.UserID, f.Title, f.Description, f.Completed, f.DueAt, f.ListID).Query(collect)
+			return
+		}
 		b.Queue(dropExpiredKeys, c.UserID)
-		b.Queue(createTodoOnce, c.UserID, f.Title, f.Description, f.Completed, f.DueAt, key, hash).Query(func(rows pgx.Rows) (err error) {
-			items, err := pgx.CollectRows(rows, scanTodo)
-			if len(items) == 1 {
-				t, created = items[0], true
-			}
-			return err
-		})
+		b.Queue(createTodoOnce, c.UserID, f.Title, f.Description, f.Completed, f.DueAt, key, requestHash(f), f.ListID).Query(collect)
 	})
 	switch {
-	case errors.Is(err, todo.ErrConflict): // a concurrent request holds the key: replay it
+	case err == nil && key == "" && !created:
+		return todo.Todo{}, false, todo.ErrNotFound // the list is not one the caller can see
+	case errors.Is(err, todo.ErrConflict) && key != "": // a concurrent request holds the key: replay it
 	case err != nil:
 		return todo.Todo{}, false, err
 	case created:
 		return t, false, nil
 	}
-	var storedHash []byte
-	var response []byte
-	err = s.db.asUser(ctx, c, true, replayKey, []any{c.UserID, key}, func(rows pgx.Rows) error {
+	return s.replay(ctx, c, f, key)
+}
+
+// replay answers a create whose key was used before: with the first response
+// for the same request, else ErrKeyReused.
+func (s *TodoStore) replay(ctx context.Context, c todo.Caller, f todo.Fields, key string) (todo.Todo, bool, error) {
+	var storedHash, response []byte
+	var visible bool
+	err := s.db.asUser(ctx, c, true, replayKey, []any{c.UserID, key}, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
-			return struct{}{}, row.Scan(&storedHash, &response)
+			return struct{}{}, row.Scan(&storedHash, &response, &visible)
 		})
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return todo.Todo{}, false, err
-	}
-	if string(storedHash) != string(hash) {
+	case string(storedHash) != string(requestHash(f)):
 		return todo.Todo{}, false, todo.ErrKeyReused
+	case !visible:
+		return todo.Todo{}, false, todo.ErrNotFound
 	}
 	var row storedTodo
 	if err := json.Unmarshal(response, &row); err != nil {
@@ -129,6 +146,7 @@ func (s *TodoStore) Create(ctx context.Context, c todo.Caller, f todo.Fields, ke
 // storedTodo reads to_jsonb(todos row), as kept with an idempotency key.
 type storedTodo struct {
 	ID          string     `json:"id"`
+	ListID      string     `json:"list_id"`
 	Title       string     `json:"title"`
 	Description string     `json:"description"`
 	Completed   bool       `json:"completed"`
@@ -139,7 +157,7 @@ type storedTodo struct {
 }
 
 func (r storedTodo) todo() todo.Todo {
-	return todo.Todo{ID: r.ID, Title: r.Title, Description: r.Description, Completed: r.Completed, DueAt: r.DueAt,
+	return todo.Todo{ID: r.ID, ListID: r.ListID, Title: r.Title, Description: r.Description, Completed: r.Completed, DueAt: r.DueAt,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version}
 }
 
@@ -151,11 +169,11 @@ func requestHash(f todo.Fields) []byte {
 	return sum[:]
 }
 
-const getTodo = `SELECT ` + todoColumns + ` FROM todos WHERE id = $1 AND user_id = $2`
+const getTodo = `SELECT ` + todoColumns + ` FROM todos WHERE id = $1`
 
-// Get returns one of the caller's todos.
+// Get returns a todo the caller can see.
 func (s *TodoStore) Get(ctx context.Context, c todo.Caller, id string) (todo.Todo, error) {
-	return s.one(ctx, c, true, getTodo, id, c.UserID)
+	return s.one(ctx, c, true, getTodo, id)
 }
 
 // sortKeys maps each sort to its key expression (as in the indexes) and
@@ -169,10 +187,30 @@ var sortKeys = map[string]struct{ expr, cast, dir string }{
 	"title":       {"title", "text", "ASC"},
 }
 
-// where appends f's conditions (after user_id = $1) to args.
+// myLists are the ids of the lists the caller is a member of, and
+// writableLists those where they are an owner or editor, computed once per
+// statement: the same sets the policies of policies/todos.sql allow.
+const (
+	myLists       = `ARRAY(SELECT app.my_lists('{owner,editor,viewer}'))`
+	writableLists = `ARRAY(SELECT app.my_lists('{owner,editor}'))`
+	ownedLists    = `ARRAY(SELECT app.my_lists('{owner}'))`
+)
+
+// where is f's conditions, its values appended to args. With no list named
+// it selects every list of the caller's.
 func where(f todo.Filter, args []any) (string, []any) {
+	list := "list_id = ANY (" + myLists + ")"
+	if f.ListID != "" {
+		args = append(args, f.ListID)
+		list = "list_id = $" + strconv.Itoa(len(args))
+	}
+	cond, args := filters(f, args)
+	return list + cond, args
+}
+
+// filters is f's conditions but the list, each led by " AND ".
+func filters(f todo.Filter, args []any) (string, []any) {
 	var sb strings.Builder
-	sb.WriteString("user_id = $1")
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
@@ -194,13 +232,23 @@ func where(f todo.Filter, args []any) (string, []any) {
 }
 
 // listQuery builds the keyset query of p: rows after the cursor in the sort's
-// order, one more than the page to tell whether there is a next one.
-func listQuery(userID string, p todo.ListParams) (string, []any, error) {
+// order, one more than the page to tell whether there is a next one. In one
+// list that is one index scan from the cursor on. Across all the caller's
+// lists it is one such scan per list, each stopping after a page, merged: a
+// member of 500 lists reads at most 500 short index ranges, never every todo
+// of every list.
+func listQuery(p todo.ListParams) (string, []any, error) {
 	key, ok := sortKeys[p.Sort]
 	if !ok {
 		return "", nil, fmt.Errorf("%w: unknown sort %q", todo.ErrInvalid, p.Sort)
 	}
-	cond, args := where(p.Filter, []any{userID})
+	var args []any
+	list := "list_id = my.list_id"
+	if p.ListID != "" {
+		args = append(args, p.ListID)
+		list = "list_id = $1"
+	}
+	cond, args := filters(p.Filter, args)
 	if p.After != nil {
 		op := ">"
 		if key.dir == "DESC" {
@@ -210,18 +258,25 @@ func listQuery(userID string, p todo.ListParams) (string, []any, error) {
 		cond += fmt.Sprintf(" AND (%s, id) %s ($%d::%s, $%d::uuid)", key.expr, op, len(args)-1, key.cast, len(args))
 	}
 	args = append(args, p.Limit+1)
-	return fmt.Sprintf("SELECT %s, (%s)::text AS sort_key FROM todos WHERE %s ORDER BY %s %s, id %s LIMIT $%d",
-		todoColumns, key.expr, cond, key.expr, key.dir, key.dir, len(args)), args, nil
+	limit := "$" + strconv.Itoa(len(args))
+	page := fmt.Sprintf("SELECT %s, (%s)::text AS sort_key, %s AS sort_value FROM todos WHERE %s%s ORDER BY %s %s, id %s LIMIT %s",
+		todoColumns, key.expr, key.expr, list, cond, key.expr, key.dir, key.dir, limit)
+	if p.ListID != "" {
+		return page, args, nil
+	}
+	return fmt.Sprintf("SELECT t.* FROM unnest(%s) AS my(list_id) CROSS JOIN LATERAL (%s) t ORDER BY t.sort_value %s, t.id %s LIMIT %s",
+		myLists, page, key.dir, key.dir, limit), args, nil
 }
 
-// List returns one page of the caller's todos; see todo.ListParams.
+// List returns one page of the todos the caller can see; see todo.ListParams.
 func (s *TodoStore) List(ctx context.Context, c todo.Caller, p todo.ListParams) (todo.Page, error) {
-	query, args, err := listQuery(c.UserID, p)
+	query, args, err := listQuery(p)
 	if err != nil {
 		return todo.Page{}, err
 	}
 	page := todo.Page{Items: make([]todo.Todo, 0, p.Limit+1)}
 	var lastKey string // the sort key of the last item, as Postgres prints it
+	var value any      // the sort key as a value: unused
 	err = s.db.asUser(ctx, c, true, query, args, func(rows pgx.Rows) error {
 		for rows.Next() {
 			if len(page.Items) == p.Limit { // the extra row: there is a next page
@@ -229,7 +284,7 @@ func (s *TodoStore) List(ctx context.Context, c todo.Caller, p todo.ListParams) 
 				return nil
 			}
 			var t todo.Todo
-			if err := rows.Scan(&t.ID, &t.Title, &t.Description, &t.Completed, &t.DueAt, &t.CreatedAt, &t.UpdatedAt, &t.Version, &lastKey); err != nil {
+			if err := rows.Scan(into(&t, &lastKey, &value)...); err != nil {
 				return err
 			}
 			page.Items = append(page.Items, t)
@@ -240,12 +295,13 @@ func (s *TodoStore) List(ctx context.Context, c todo.Caller, p todo.ListParams) 
 }
 
 const summary = `SELECT count(*), count(*) FILTER (WHERE NOT completed), count(*) FILTER (WHERE completed)
-FROM todos WHERE user_id = $1`
+FROM todos WHERE `
 
-// Summary counts the caller's todos.
-func (s *TodoStore) Summary(ctx context.Context, c todo.Caller) (todo.Summary, error) {
+// Summary counts the todos of one list, or of all the caller's lists.
+func (s *TodoStore) Summary(ctx context.Context, c todo.Caller, listID string) (todo.Summary, error) {
 	var sum todo.Summary
-	err := s.db.asUser(ctx, c, true, summary, []any{c.UserID}, func(rows pgx.Rows) error {
+	cond, args := where(todo.Filter{ListID: listID}, nil)
+	err := s.db.asUser(ctx, c, true, summary+cond, args, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			return struct{}{}, row.Scan(&sum.Total, &sum.Active, &sum.Completed)
 		})
@@ -255,56 +311,55 @@ func (s *TodoStore) Summary(ctx context.Context, c todo.Caller) (todo.Summary, e
 }
 
 // conditional wraps a single-row write so that it applies only at one of the
-// versions in $3 (NULL: any), atomically: the version is checked on the row
-// the write locks. Its rows say what happened: the written row (applied
-// true), the row's current state unchanged (applied false: 412), or none (404).
+// versions in $2 (NULL: any), atomically: the version is checked on the row
+// the write locks. Its row says what happened: the written row (applied), the
+// row as the caller sees it, unchanged, with whether the caller may write in
+// its list at all (if so, the version did not match: 412; else the policies
+// refused the write: 403), or none (404: not there, or not visible).
 func conditional(write string) string {
-	return `WITH w AS (` + write + ` WHERE id = $1 AND user_id = $2 AND ($3::bigint[] IS NULL OR version = ANY($3)) RETURNING ` + todoColumns + `)
-SELECT ` + todoColumns + `, true FROM w
+	return `WITH w AS (` + write + ` WHERE id = $1 AND ($2::bigint[] IS NULL OR version = ANY($2)) RETURNING ` + todoColumns + `)
+SELECT ` + todoColumns + `, true, true FROM w
 UNION ALL
-SELECT ` + todoColumns + `, false FROM todos WHERE id = $1 AND user_id = $2 AND NOT EXISTS (SELECT FROM w)`
+SELECT ` + todoColumns + `, false, list_id = ANY (` + writableLists + `) FROM todos WHERE id = $1 AND NOT EXISTS (SELECT FROM w)`
 }
 
 var (
-	replaceTodo = conditional(`UPDATE todos SET title = $4, description = $5, completed = $6, due_at = $7`)
+	replaceTodo = conditional(`UPDATE todos SET title = $3, description = $4, completed = $5, due_at = $6`)
 	// updateTodo changes only the fields given, in one statement.
 	updateTodo = conditional(`UPDATE todos
-SET title       = COALESCE($4, title),
-    description = COALESCE($5, description),
-    completed   = COALESCE($6, completed),
-    due_at      = CASE WHEN $7 THEN $8 ELSE due_at END`)
+SET title       = COALESCE($3, title),
+    description = COALESCE($4, description),
+    completed   = COALESCE($5, completed),
+    due_at      = CASE WHEN $6 THEN $7 ELSE due_at END`)
 	deleteTodo = conditional(`DELETE FROM todos`)
 )
 
-// written runs a conditional write and tells its three outcomes apart.
+// written runs a conditional write and tells its outcomes apart.
 func (s *TodoStore) written(ctx context.Context, c todo.Caller, query string, args ...any) (todo.Todo, error) {
 	var t todo.Todo
-	var applied bool
+	var applied, writable bool
 	err := s.db.asUser(ctx, c, false, query, args, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
-			return struct{}{}, row.Scan(&t.ID, &t.Title, &t.Description, &t.Completed, &t.DueAt, &t.CreatedAt, &t.UpdatedAt, &t.Version, &applied)
+			return struct{}{}, row.Scan(into(&t, &applied, &writable)...)
 		})
 		return err
 	})
-	if err == nil && !applied {
-		err = todo.ErrPreconditionFailed
-	}
-	return t, err
+	return t, outcome(err, applied, writable)
 }
 
-// Replace overwrites every writable field of one of the caller's todos.
+// Replace overwrites every writable field of a todo the caller may change.
 func (s *TodoStore) Replace(ctx context.Context, c todo.Caller, id string, f todo.Fields, ifMatch todo.Versions) (todo.Todo, error) {
-	return s.written(ctx, c, replaceTodo, id, c.UserID, versions(ifMatch), f.Title, f.Description, f.Completed, f.DueAt)
+	return s.written(ctx, c, replaceTodo, id, versions(ifMatch), f.Title, f.Description, f.Completed, f.DueAt)
 }
 
-// Update applies a partial change to one of the caller's todos.
+// Update applies a partial change to a todo the caller may change.
 func (s *TodoStore) Update(ctx context.Context, c todo.Caller, id string, p todo.Patch, ifMatch todo.Versions) (todo.Todo, error) {
-	return s.written(ctx, c, updateTodo, id, c.UserID, versions(ifMatch), p.Title, p.Description, p.Completed, p.SetDueAt, p.DueAt)
+	return s.written(ctx, c, updateTodo, id, versions(ifMatch), p.Title, p.Description, p.Completed, p.SetDueAt, p.DueAt)
 }
 
-// Delete removes one of the caller's todos.
+// Delete removes a todo the caller may change.
 func (s *TodoStore) Delete(ctx context.Context, c todo.Caller, id string, ifMatch todo.Versions) error {
-	_, err := s.written(ctx, c, deleteTodo, id, c.UserID, versions(ifMatch))
+	_, err := s.written(ctx, c, deleteTodo, id, versions(ifMatch))
 	return err
 }
 
@@ -316,15 +371,40 @@ func versions(v todo.Versions) any {
 	return []int64(v)
 }
 
-// SetCompleted marks every todo of the caller that f selects; see todo.Store.
-func (s *TodoStore) SetCompleted(ctx context.Context, c todo.Caller, f todo.Filter, completed bool) (int64, error) {
-	cond, args := where(f, []any{c.UserID})
-	args = append(args, completed)
-	return s.count(ctx, c, fmt.Sprintf("UPDATE todos SET completed = $%d WHERE %s AND completed <> $%d", len(args), cond, len(args)), args...)
+// bulk runs write on the todos that f (and, given $v, narrow) select, the
+// rows of CTE selected, and counts what it changed and what the policies
+// left alone: rows the caller sees but may not change.
+func (s *TodoStore) bulk(ctx context.Context, c todo.Caller, f todo.Filter, narrow, write func(v string) string, value ...any) (todo.Bulk, error) {
+	cond, args := where(f, nil)
+	args = append(args, value...)
+	v := "$" + strconv.Itoa(len(args))
+	query := fmt.Sprintf(`WITH selected AS (SELECT id FROM todos WHERE %s%s),
+changed AS (%s RETURNING 1)
+SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM selected) - (SELECT count(*) FROM changed)`,
+		cond, narrow(v), write(v))
+	var b todo.Bulk
+	err := s.db.asUser(ctx, c, false, query, args, func(rows pgx.Rows) error {
+		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
+			return struct{}{}, row.Scan(&b.Changed, &b.ReadOnly)
+		})
+		return err
+	})
+	return b, err
 }
 
-// DeleteAll deletes every todo of the caller that f selects; see todo.Store.
-func (s *TodoStore) DeleteAll(ctx context.Context, c todo.Caller, f todo.Filter) (int64, error) {
-	cond, args := where(f, []any{c.UserID})
-	return s.count(ctx, c, "DELETE FROM todos WHERE "+cond, args...)
+// SetCompleted marks every todo that f selects; see todo.Store.
+func (s *TodoStore) SetCompleted(ctx context.Context, c todo.Caller, f todo.Filter, completed bool) (todo.Bulk, error) {
+	return s.bulk(ctx, c, f,
+		func(v string) string { return " AND completed <> " + v },
+		func(v string) string {
+			return "UPDATE todos t SET completed = " + v + " FROM selected WHERE t.id = selected.id"
+		},
+		completed)
+}
+
+// DeleteAll deletes every todo that f selects; see todo.Store.
+func (s *TodoStore) DeleteAll(ctx context.Context, c todo.Caller, f todo.Filter) (todo.Bulk, error) {
+	return s.bulk(ctx, c, f,
+		func(string) string { return "" },
+		func(string) string { return "DELETE FROM todos t USING selected WHERE t.id = selected.id" })
 }

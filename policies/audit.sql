@@ -12,3 +12,13 @@ CREATE POLICY todo_changes_insert_by_trigger ON audit.todo_changes
 CREATE POLICY todo_changes_auditor_read ON audit.todo_changes
     FOR SELECT TO todo_auditor
     USING (true);
+
+-- audit.list_changes, the trail of lists, memberships and invitations, is kept
+-- the same way by audit.record_list_change().
+CREATE POLICY list_changes_insert_by_trigger ON audit.list_changes
+    FOR INSERT TO CURRENT_USER   -- the owner, who applies these files
+    WITH CHECK (true);
+
+CREATE POLICY list_changes_auditor_read ON audit.list_changes
+    FOR SELECT TO todo_auditor
+    USING (true);

@@ -2,27 +2,34 @@
 --
 -- The API acts as role todo_app and, inside each request's transaction, sets
 -- app.user_id to the verified JWT subject (set_config(..., true): it ends with
--- the transaction). A missing or empty app.user_id matches no row at all.
+-- the transaction). A todo belongs to a list; list_members says who is in it:
+-- every member sees its todos, owners and editors change them. app.my_lists()
+-- (migrations/000004_lists.up.sql) reads the caller's memberships; wrapped in
+-- ARRAY(SELECT ...) it runs once per statement, not once per row, and a
+-- missing or empty app.user_id has no memberships, so it matches no row at all.
 -- No other role has a policy, so with FORCE ROW LEVEL SECURITY every other
 -- role, the table owner included, sees and changes nothing.
 
-CREATE POLICY todos_select_own ON todos
+CREATE POLICY todos_select_member ON todos
     FOR SELECT TO todo_app
-    USING (user_id = NULLIF(current_setting('app.user_id', true), ''));
+    USING (list_id = ANY (ARRAY(SELECT app.my_lists('{owner,editor,viewer}'))));
 
-CREATE POLICY todos_insert_own ON todos
+-- The creator is the caller, and the list one they may write in.
+CREATE POLICY todos_insert_editor ON todos
     FOR INSERT TO todo_app
-    WITH CHECK (user_id = NULLIF(current_setting('app.user_id', true), ''));
+    WITH CHECK (list_id = ANY (ARRAY(SELECT app.my_lists('{owner,editor}')))
+                AND user_id = NULLIF(current_setting('app.user_id', true), ''));
 
--- WITH CHECK keeps an updated row with its owner: no moving rows to another user.
-CREATE POLICY todos_update_own ON todos
+-- list_id cannot be updated at all (no column grant); WITH CHECK still keeps
+-- an updated row in a list the caller may write in.
+CREATE POLICY todos_update_editor ON todos
     FOR UPDATE TO todo_app
-    USING (user_id = NULLIF(current_setting('app.user_id', true), ''))
-    WITH CHECK (user_id = NULLIF(current_setting('app.user_id', true), ''));
+    USING (list_id = ANY (ARRAY(SELECT app.my_lists('{owner,editor}'))))
+    WITH CHECK (list_id = ANY (ARRAY(SELECT app.my_lists('{owner,editor}'))));
 
-CREATE POLICY todos_delete_own ON todos
+CREATE POLICY todos_delete_editor ON todos
     FOR DELETE TO todo_app
-    USING (user_id = NULLIF(current_setting('app.user_id', true), ''));
+    USING (list_id = ANY (ARRAY(SELECT app.my_lists('{owner,editor}'))));
 
 -- DBAs auditing with role todo_auditor read every row (and change none: the
 -- role has only SELECT, and no other policy names it).

@@ -178,19 +178,19 @@ func TestSummaryAndBulkActions(t *testing.T) {
 		t.Errorf("summary %s", got)
 	}
 	res := e.call(t, http.MethodPatch, "/v1/todos", alice, `{"completed":true}`)
-	if got := strings.TrimSpace(string(res.body)); res.status != http.StatusOK || got != `{"changed":3}` {
+	if got := strings.TrimSpace(string(res.body)); res.status != http.StatusOK || got != `{"changed":3,"read_only":0}` {
 		t.Errorf("toggle all: %d %s", res.status, got)
 	}
 	if got := summary(); got != `{"total":5,"active":0,"completed":5}` {
 		t.Errorf("summary after toggle all: %s", got)
 	}
 	res = e.call(t, http.MethodPatch, "/v1/todos?q=a1", alice, `{"completed":false}`)
-	if got := strings.TrimSpace(string(res.body)); got != `{"changed":1}` {
+	if got := strings.TrimSpace(string(res.body)); got != `{"changed":1,"read_only":0}` {
 		t.Errorf("filtered toggle: %s", got)
 	}
 	wantProblem(t, "delete all without completed=true", e.call(t, http.MethodDelete, "/v1/todos", alice, ""), http.StatusUnprocessableEntity)
 	res = e.call(t, http.MethodDelete, "/v1/todos?completed=true", alice, "")
-	if got := strings.TrimSpace(string(res.body)); res.status != http.StatusOK || got != `{"changed":4}` {
+	if got := strings.TrimSpace(string(res.body)); res.status != http.StatusOK || got != `{"changed":4,"read_only":0}` {
 		t.Errorf("clear completed: %d %s", res.status, got)
 	}
 	if got := summary(); got != `{"total":1,"active":1,"completed":0}` {

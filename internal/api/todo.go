@@ -15,16 +15,17 @@ import (
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
-// fieldsBody is a whole todo as a client writes it (create and replace).
-// Omitted optional fields take their defaults.
-type fieldsBody struct {
+// TodoFields is a whole todo as a client writes it (create and replace).
+// Omitted optional fields take their defaults. It is exported because Huma
+// flattens only exported embedded structs into a body's schema.
+type TodoFields struct {
 	Title       string     `json:"title" minLength:"1" maxLength:"500" pattern:"\\S" doc:"What to do."`
 	Description string     `json:"description,omitempty" maxLength:"10000" doc:"Free-form details."`
 	Completed   bool       `json:"completed,omitempty" doc:"Whether it is done."`
 	DueAt       *time.Time `json:"due_at,omitempty" nullable:"true" doc:"When it is due, or null."`
 }
 
-func (b fieldsBody) fields() todo.Fields {
+func (b TodoFields) fields() todo.Fields {
 	return todo.Fields{Title: b.Title, Description: b.Description, Completed: b.Completed, DueAt: b.DueAt}
 }
 
@@ -119,9 +120,15 @@ type todoOutput struct {
 
 func todoOut(t todo.Todo) *todoOutput { return &todoOutput{ETag: etag(t), Body: t} }
 
+// createBody is a new todo: its fields and, optionally, its list.
+type createBody struct {
+	ListID string `json:"list_id,omitempty" format:"uuid" doc:"The list to put it in (I must be an owner or editor there); my personal list when omitted."`
+	TodoFields
+}
+
 type createInput struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" pattern:"^[!-~]+$" doc:"Makes retries safe: a repeat of the same request with the same key within 24 hours returns the first response and creates nothing."`
-	Body           fieldsBody
+	Body           createBody
 }
 
 type createOutput struct {
@@ -131,7 +138,9 @@ type createOutput struct {
 }
 
 func (s *server) createTodo(ctx context.Context, in *createInput) (*createOutput, error) {
-	t, _, err := s.Todos.Create(ctx, caller(ctx), in.Body.fields(), in.IdempotencyKey)
+	f := in.Body.fields()
+	f.ListID = in.Body.ListID
+	t, _, err := s.Todos.Create(ctx, caller(ctx), f, in.IdempotencyKey)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -141,6 +150,7 @@ func (s *server) createTodo(ctx context.Context, in *createInput) (*createOutput
 // FilterParams select todos, for lists and bulk actions. (Exported, as
 // Huma reads only exported embedded parameter structs.)
 type FilterParams struct {
+	ListID    string    `query:"list_id" format:"uuid" doc:"Only this list's todos; all my lists' when omitted."`
 	Completed string    `query:"completed" enum:"true,false" doc:"Only completed (true) or active (false) todos."`
 	Q         string    `query:"q" maxLength:"200" doc:"Only todos whose title contains this, ignoring case."`
 	DueBefore time.Time `query:"due_before" doc:"Only todos due before this time."`
@@ -148,7 +158,7 @@ type FilterParams struct {
 }
 
 func (f FilterParams) filter() todo.Filter {
-	var out todo.Filter
+	out := todo.Filter{ListID: f.ListID}
 	if f.Completed != "" {
 		done := f.Completed == "true"
 		out.Completed = &done
@@ -166,6 +176,9 @@ func (f FilterParams) filter() todo.Filter {
 // query is f as URL query parameters, for the next page's link.
 func (f FilterParams) query() url.Values {
 	q := url.Values{}
+	if f.ListID != "" {
+		q.Set("list_id", f.ListID)
+	}
 	if f.Completed != "" {
 		q.Set("completed", f.Completed)
 	}
@@ -228,8 +241,12 @@ type summaryOutput struct {
 	Body todo.Summary
 }
 
-func (s *server) summarizeTodos(ctx context.Context, _ *struct{}) (*summaryOutput, error) {
-	sum, err := s.Todos.Summary(ctx, caller(ctx))
+type summaryInput struct {
+	ListID string `query:"list_id" format:"uuid" doc:"Count only this list's todos; all my lists' when omitted."`
+}
+
+func (s *server) summarizeTodos(ctx context.Context, in *summaryInput) (*summaryOutput, error) {
+	sum, err := s.Todos.Summary(ctx, caller(ctx), in.ListID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -263,7 +280,7 @@ type WriteConditions struct {
 type replaceInput struct {
 	TodoPath
 	WriteConditions
-	Body fieldsBody
+	Body TodoFields
 }
 
 func (s *server) replaceTodo(ctx context.Context, in *replaceInput) (*todoOutput, error) {
@@ -312,15 +329,7 @@ type setCompletedInput struct {
 }
 
 type countOutput struct {
-	Body struct {
-		Changed int64 `json:"changed" doc:"How many todos changed."`
-	}
-}
-
-func counted(n int64) *countOutput {
-	out := &countOutput{}
-	out.Body.Changed = n
-	return out
+	Body todo.Bulk
 }
 
 func (s *server) setCompleted(ctx context.Context, in *setCompletedInput) (*countOutput, error) {
@@ -328,7 +337,7 @@ func (s *server) setCompleted(ctx context.Context, in *setCompletedInput) (*coun
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return counted(n), nil
+	return &countOutput{Body: n}, nil
 }
 
 type deleteAllInput struct {
@@ -344,5 +353,5 @@ func (s *server) deleteCompleted(ctx context.Context, in *deleteAllInput) (*coun
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return counted(n), nil
+	return &countOutput{Body: n}, nil
 }

@@ -37,9 +37,10 @@ var (
 	ErrKeyReused = errors.New("idempotency key used with a different request")
 )
 
-// Todo is one item of one person's list.
+// Todo is one item of a list.
 type Todo struct {
 	ID          string     `json:"id" format:"uuid" doc:"Server-generated identifier."`
+	ListID      string     `json:"list_id" format:"uuid" doc:"The list it belongs to."`
 	Title       string     `json:"title" doc:"What to do."`
 	Description string     `json:"description" doc:"Free-form details; empty when unset."`
 	Completed   bool       `json:"completed" doc:"Whether it is done."`
@@ -54,7 +55,10 @@ type Todo struct {
 type Versions []int64
 
 // Fields are the writable parts of a todo, as given to create or replace it.
+// ListID is only read by Create: "" means the caller's personal list. A todo
+// never moves between lists.
 type Fields struct {
+	ListID      string
 	Title       string
 	Description string
 	Completed   bool
@@ -71,8 +75,10 @@ type Patch struct {
 	DueAt       *time.Time
 }
 
-// Filter narrows a list or a bulk action. Zero values filter nothing.
+// Filter narrows a list or a bulk action. Zero values filter nothing: every
+// todo of every list the caller is in.
 type Filter struct {
+	ListID    string // only this list's todos
 	Completed *bool
 	Query     string     // case-insensitive substring of the title
 	DueBefore *time.Time // due strictly before
@@ -94,21 +100,31 @@ type ListParams struct {
 	After *Cursor // the previous page's Next, or nil for the first page
 }
 
-// Page is one page of a person's todos.
+// Page is one page of todos.
 type Page struct {
 	Items []Todo
 	Next  *Cursor // nil on the last page
 }
 
-// Summary counts a person's todos, for a list's footer ("3 items left").
+// Summary counts the todos a filter selects, for a list's footer ("3 items left").
 type Summary struct {
-	Total     int64 `json:"total" doc:"All my todos."`
+	Total     int64 `json:"total" doc:"All of them."`
 	Active    int64 `json:"active" doc:"Not completed."`
 	Completed int64 `json:"completed" doc:"Completed."`
 }
 
-// Store keeps todos. Every method acts as the Caller: it sees and changes
-// only that person's rows, which the database enforces, not the implementation.
+// Bulk is what a bulk action did: the todos it changed, and those it selected
+// but left alone because the caller may only read them (a viewer's).
+type Bulk struct {
+	Changed  int64 `json:"changed" doc:"How many todos changed."`
+	ReadOnly int64 `json:"read_only" doc:"How many selected todos were left unchanged because I may only view their list."`
+}
+
+// Store keeps todos. Every method acts as the Caller: it sees the todos of
+// the lists they are a member of and changes those of the lists where they are
+// an owner or editor, which the database enforces, not the implementation. A
+// todo the caller cannot see is ErrNotFound; one they see but may not change
+// is ErrForbidden.
 type Store interface {
 	// Create stores a todo. With an idempotency key, a repeat of the same
 	// request returns the first response (replayed true) and creates nothing;
@@ -116,16 +132,16 @@ type Store interface {
 	Create(ctx context.Context, c Caller, f Fields, idempotencyKey string) (t Todo, replayed bool, err error)
 	Get(ctx context.Context, c Caller, id string) (Todo, error)
 	List(ctx context.Context, c Caller, p ListParams) (Page, error)
-	Summary(ctx context.Context, c Caller) (Summary, error)
+	// Summary counts the todos of one list, or of all the caller's lists
+	// when listID is "".
+	Summary(ctx context.Context, c Caller, listID string) (Summary, error)
 	Replace(ctx context.Context, c Caller, id string, f Fields, ifMatch Versions) (Todo, error)
 	Update(ctx context.Context, c Caller, id string, p Patch, ifMatch Versions) (Todo, error)
 	Delete(ctx context.Context, c Caller, id string, ifMatch Versions) error
-	// SetCompleted sets completed on every todo that f selects ("toggle all")
-	// and returns how many changed.
-	SetCompleted(ctx context.Context, c Caller, f Filter, completed bool) (int64, error)
-	// DeleteAll deletes every todo that f selects ("clear completed") and
-	// returns how many.
-	DeleteAll(ctx context.Context, c Caller, f Filter) (int64, error)
+	// SetCompleted sets completed on every todo that f selects ("toggle all").
+	SetCompleted(ctx context.Context, c Caller, f Filter, completed bool) (Bulk, error)
+	// DeleteAll deletes every todo that f selects ("clear completed").
+	DeleteAll(ctx context.Context, c Caller, f Filter) (Bulk, error)
 }
 
 // Caller is who a store call acts for, as the database will be told: the

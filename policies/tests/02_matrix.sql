@@ -5,7 +5,9 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SELECT plan(41);
 
--- Two rows of alice, one of bob, written as the table owner would see them.
+-- Two rows of alice, one of bob, each in their personal list (bob's made
+-- here with a known id; alice's by the insert trigger).
+INSERT INTO lists (id, name, personal_of, created_by) VALUES ('00000000-0000-4000-8000-0000000000b0', 'Personal', 'bob', 'bob');
 INSERT INTO todos (id, user_id, title) VALUES
     ('00000000-0000-4000-8000-00000000000a', 'alice', 'alice 1'),
     ('00000000-0000-4000-8000-00000000000b', 'alice', 'alice 2'),
@@ -39,7 +41,7 @@ SELECT results_eq($$WITH u AS (UPDATE todos SET title = 'pwned' WHERE user_id = 
     ARRAY[0], 'bob updates none of alice''s rows');
 SELECT results_eq($$WITH d AS (DELETE FROM todos WHERE user_id = 'alice' RETURNING 1) SELECT count(*)::int FROM d$$,
     ARRAY[0], 'bob deletes none of alice''s rows');
-SELECT throws_ok($$UPDATE todos SET user_id = 'alice'$$, '42501', NULL, 'bob cannot move his row to alice');
+SELECT throws_ok($$UPDATE todos SET user_id = 'alice'$$, '42501', NULL, 'bob cannot rewrite who created his row');
 
 -- ---------------------------------------------------------------- no identity, empty identity
 SELECT pg_temp.act_as('todo_app', NULL);
@@ -51,14 +53,14 @@ SELECT results_eq($$WITH d AS (DELETE FROM todos RETURNING 1) SELECT count(*)::i
 SELECT pg_temp.act_as('todo_app', '');
 SELECT is_empty('SELECT * FROM todos', 'empty identity: no row visible, no error');
 
--- ---------------------------------------------------------------- WITH CHECK alone keeps rows with their owner
+-- ---------------------------------------------------------------- WITH CHECK alone keeps rows in lists their writer may write in
 RESET ROLE;
-GRANT UPDATE (user_id) ON todos TO todo_app; -- rolled back with the rest
+GRANT UPDATE (list_id) ON todos TO todo_app; -- rolled back with the rest
 SELECT pg_temp.act_as('todo_app', 'alice');
-SELECT throws_ok($$UPDATE todos SET user_id = 'bob' WHERE title = 'alice 1'$$, '42501', NULL,
-    'even with UPDATE on user_id, the policy''s WITH CHECK stops moving a row to bob');
+SELECT throws_ok($$UPDATE todos SET list_id = '00000000-0000-4000-8000-0000000000b0' WHERE title = 'alice 1'$$, '42501', NULL,
+    'even with UPDATE on list_id, the policy''s WITH CHECK stops moving a row into bob''s list');
 RESET ROLE;
-REVOKE UPDATE (user_id) ON todos FROM todo_app;
+REVOKE UPDATE (list_id) ON todos FROM todo_app;
 
 -- ---------------------------------------------------------------- idempotency keys are per user too
 SELECT pg_temp.act_as('todo_app', 'alice');
