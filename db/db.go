@@ -173,6 +173,10 @@ func classify(err error) failure {
 	return failure{}
 }
 
+// lastOwnerCode is the SQLSTATE of app.keep_an_owner (migrations/000004):
+// the change would leave a list without an owner.
+const lastOwnerCode = "TD001"
+
 // translate maps database errors onto the domain's, once, for every caller.
 // The original error stays wrapped for logs; clients only see the domain error.
 func translate(err error) error {
@@ -191,6 +195,8 @@ func translate(err error) error {
 			return fmt.Errorf("%w: %w", todo.ErrInvalid, err)
 		case pgErr.Code == "23505": // unique violation
 			return fmt.Errorf("%w: %w", todo.ErrConflict, err)
+		case pgErr.Code == lastOwnerCode:
+			return fmt.Errorf("%w: %w", todo.ErrLastOwner, err)
 		}
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -246,8 +247,8 @@ func scanInvitation(row pgx.CollectableRow) (todo.Invitation, error) {
 }
 
 const (
-	createInvitation = `INSERT INTO list_invitations (id, list_id, token_hash, role, max_uses, expires_at, created_by)
-SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT FROM lists WHERE id = $2)
+	createInvitation = `INSERT INTO list_invitations (list_id, token_hash, role, max_uses, expires_at, created_by)
+SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT FROM lists WHERE id = $1)
 RETURNING ` + invitationColumns
 	invitations = `SELECT ` + invitationColumns + ` FROM list_invitations
 WHERE list_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`
@@ -272,7 +273,7 @@ func (s *ListStore) CreateInvitation(ctx context.Context, c todo.Caller, listID 
 	var inv todo.Invitation
 	var made, visible bool
 	err := s.db.send(ctx, c, false, func(b *pgx.Batch) {
-		b.Queue(createInvitation, newID(), listID, tokenHash(token), n.Role, n.MaxUses, n.ExpiresAt, c.UserID).Query(func(rows pgx.Rows) error {
+		b.Queue(createInvitation, listID, tokenHash(token), n.Role, n.MaxUses, n.ExpiresAt, c.UserID).Query(func(rows pgx.Rows) error {
 			items, err := pgx.CollectRows(rows, scanInvitation)
 			if len(items) == 1 {
 				inv, made = items[0], true
@@ -340,7 +341,7 @@ func (s *ListStore) AcceptInvitation(ctx context.Context, c todo.Caller, token s
 	case err != nil:
 		return todo.Joined{}, err
 	case result != "joined" && result != "member":
-		return todo.Joined{}, fmt.Errorf("%w: %s", todo.ErrInvitationUnusable, result)
+		return todo.Joined{}, fmt.Errorf("%w: it %s", todo.ErrInvitationUnusable, strings.ReplaceAll(result, "_", " "))
 	}
 	j.Role = *role
 	return j, nil

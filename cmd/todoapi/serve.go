@@ -93,6 +93,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	deps := api.Deps{
 		Todos:    db.NewTodoStore(database),
+		Lists:    db.NewListStore(database),
 		Verifier: verifier,
 		Ready: func(ctx context.Context) error {
 			if !safe.Load() {

@@ -69,6 +69,7 @@ func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 	logs := &lockedBuffer{}
 	srv := httptest.NewServer(api.NewServer(api.Deps{
 		Todos:    db.NewTodoStore(database),
+		Lists:    db.NewListStore(database),
 		Verifier: verifier,
 		Ready: func(ctx context.Context) error {
 			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))

@@ -30,11 +30,17 @@ func init() {
 func (s *server) problem(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(err, todo.ErrNotFound):
-		return huma.Error404NotFound("todo not found")
+		return huma.Error404NotFound("not found: it does not exist or is not shared with you")
 	case errors.Is(err, todo.ErrInvalid):
 		return huma.Error422UnprocessableEntity("a value is out of range or not valid text")
 	case errors.Is(err, todo.ErrForbidden):
-		return huma.Error403Forbidden("not allowed")
+		return huma.Error403Forbidden("not allowed: your role in this list does not let you do this")
+	case errors.Is(err, todo.ErrLastOwner):
+		return huma.Error409Conflict("a list must keep at least one owner: make someone else an owner first")
+	case errors.Is(err, todo.ErrConflict):
+		return huma.Error409Conflict("it exists already")
+	case errors.Is(err, todo.ErrInvitationUnusable):
+		return huma.Error410Gone(err.Error())
 	case errors.Is(err, todo.ErrPreconditionFailed):
 		return huma.Error412PreconditionFailed("the todo changed since you read it: get it again and retry")
 	case errors.Is(err, todo.ErrKeyReused):

@@ -29,11 +29,23 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("user", ri.user),
 				slog.String("operation", ri.operation),
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", loggedPath(r.URL.Path)),
 				slog.Int("status", ww.Status()),
 				slog.Duration("duration", time.Since(start)))
 		})
 	}
+}
+
+// invitationPaths carry a secret (the invitation token) in the path.
+const invitationPaths = "/v1/invitations/"
+
+// loggedPath is path as the access log may keep it: an invitation token is
+// replaced by a placeholder.
+func loggedPath(path string) string {
+	if strings.HasPrefix(path, invitationPaths) {
+		return invitationPaths + "{token}/accept"
+	}
+	return path
 }
 
 // requestID gives every request an id: the client's X-Request-Id when it is

@@ -25,6 +25,7 @@ const maxBodyBytes = 64 << 10
 // Deps are what the server needs from the rest of the program.
 type Deps struct {
 	Todos    todo.Store
+	Lists    todo.ListStore
 	Verifier *auth.Verifier
 	// Ready reports whether the service can serve requests (database reachable,
 	// schema current); nil means always ready.
