@@ -2,6 +2,13 @@
 SHELL := /bin/bash
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# govulncheck reads a pinned copy of Go's vulnerability database, indexed from
+# the OSV files of the golang.org/x/vulndb module, which the Go module proxy
+# serves like any module (vuln.go.dev is not needed). For newer reports, set
+# VULNDB_VERSION to what `go list -m golang.org/x/vulndb@latest` prints.
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/todoapi/vulndb-$(VULNDB_VERSION)
 LISTEN_ADDR ?= 127.0.0.1:8080
 export LISTEN_ADDR
 
@@ -35,10 +42,21 @@ else
 		$(GO) test -race -count=1 ./internal/api/'
 endif
 
-## lint: go vet and staticcheck
-lint:
+## lint: go vet, staticcheck and govulncheck; govulncheck judges the standard
+## library of go.mod's toolchain line, the Go that builds the image (GOTOOLCHAIN=auto
+## fetches it from the module proxy when this machine's Go is older)
+lint: $(VULNDB)/index/db.json
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	GOTOOLCHAIN=auto $(GO) run $(GOVULNCHECK) -db file://$(VULNDB) ./...
+
+# The database for govulncheck, built once per VULNDB_VERSION.
+$(VULNDB)/index/db.json:
+	@echo "indexing golang.org/x/vulndb@$(VULNDB_VERSION) for govulncheck (once)"
+	@$(GO) mod download golang.org/x/vulndb@$(VULNDB_VERSION) && rm -rf $(VULNDB) $(VULNDB).tmp && \
+		$(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -out $(VULNDB).tmp \
+		-vulns $$($(GO) env GOMODCACHE)/golang.org/x/vulndb@$(VULNDB_VERSION)/data/osv && \
+		mv $(VULNDB).tmp $(VULNDB)
 
 build:
 	@$(GO) build -o bin/todoapi ./cmd/todoapi

@@ -1,5 +1,10 @@
--- compose.yaml only, run once when the volume is new: the role requests act
--- as (the first migration would create it too) and the API's login role,
--- which may do nothing but switch to it.
+-- compose.yaml only: run once by the postgres image, as its superuser in
+-- database todo, when the volume is new. The roles of the README's "Operating
+-- it": the schema owner, which runs `todoapi migrate up` and owns the database;
+-- todo_app, the role requests act as (created here so that it can be granted
+-- before the first migration, which then leaves it as it is); and the API's
+-- login role, which may do nothing but switch to todo_app.
+CREATE ROLE todo_owner LOGIN PASSWORD 'todo_owner' CREATEROLE;
+ALTER DATABASE todo OWNER TO todo_owner;
 CREATE ROLE todo_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
 CREATE ROLE todo_api LOGIN PASSWORD 'todo_api' IN ROLE todo_app;
