@@ -12,6 +12,7 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -202,7 +203,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (subject string, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, keyWait)
 	defer cancel()
-	claims := &jwt.RegisteredClaims{}
+	claims := &claims{}
 	_, err = v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) { return v.key(ctx, t) })
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
@@ -241,6 +242,28 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 		return nil, errors.New("no JWKS configured")
 	}
 	return v.jwks.KeyfuncCtx(ctx)(t)
+}
+
+// claims are the registered claims, read strictly: exp, nbf and iat must be
+// JSON numbers (RFC 7519's NumericDate), where golang-jwt also takes a string
+// that holds a number.
+type claims struct{ jwt.RegisteredClaims }
+
+func (c *claims) UnmarshalJSON(b []byte) error {
+	var dates struct {
+		Exp json.RawMessage `json:"exp"`
+		Nbf json.RawMessage `json:"nbf"`
+		Iat json.RawMessage `json:"iat"`
+	}
+	if err := json.Unmarshal(b, &dates); err != nil {
+		return err
+	}
+	for name, raw := range map[string]json.RawMessage{"exp": dates.Exp, "nbf": dates.Nbf, "iat": dates.Iat} {
+		if raw != nil && (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+			return fmt.Errorf("%s is not a number", name)
+		}
+	}
+	return json.Unmarshal(b, &c.RegisteredClaims)
 }
 
 func checkSubject(sub string) error {

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,8 @@ func TestVerifyAccepts(t *testing.T) {
 		"aud array with ours": sign(t, nil, with(with(valid(), "iss", "https://id.example"), "aud", []string{"other", "todo"})),
 		"expired within leeway": sign(t, nil, jwt.MapClaims{"sub": "user-1", "iss": "https://id.example", "aud": "todo",
 			"exp": time.Now().Add(-10 * time.Second).Unix()}),
+		"nbf and iat numbers": sign(t, nil, with(with(with(with(valid(), "iss", "https://id.example"), "aud", "todo"),
+			"nbf", time.Now().Unix()), "iat", float64(time.Now().Unix())+0.5)),
 		"typ at+jwt": sign(t, map[string]any{"typ": "at+jwt"}, with(with(valid(), "iss", "https://id.example"), "aud", "todo")),
 	}
 	for name, tok := range cases {
@@ -90,6 +93,12 @@ func TestVerifyRefuses(t *testing.T) {
 		"sub with newline":       {sign(t, nil, with(ok(), "sub", "a\nb")), auth.ErrInvalid},
 		"sub not a string":       {sign(t, nil, with(ok(), "sub", 42)), auth.ErrInvalid},
 		"sub 256 bytes":          {sign(t, nil, with(ok(), "sub", strings.Repeat("é", 128))), auth.ErrInvalid},
+		// RFC 7519 NumericDate is a JSON number; golang-jwt alone takes "123".
+		"exp a string": {sign(t, nil, with(ok(), "exp", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))), auth.ErrInvalid},
+		"nbf a string": {sign(t, nil, with(ok(), "nbf", strconv.FormatInt(time.Now().Unix(), 10))), auth.ErrInvalid},
+		"iat a string": {sign(t, nil, with(ok(), "iat", strconv.FormatInt(time.Now().Unix(), 10))), auth.ErrInvalid},
+		"exp null":     {sign(t, nil, with(ok(), "exp", nil)), auth.ErrInvalid},
+		"nbf true":     {sign(t, nil, with(ok(), "nbf", true)), auth.ErrInvalid},
 	}
 	for name, c := range cases {
 		if sub, err := v.Verify(t.Context(), c.token); !errors.Is(err, c.want) {
