@@ -158,8 +158,8 @@ func (s *TodoStore) Get(ctx context.Context, userID, id string) (todo.Todo, erro
 	return s.one(ctx, userID, true, getTodo, id, userID)
 }
 
-// sortKeys maps each sort to its key expression (as in the indexes) and
-// direction. The key's text form is what a cursor carries.
+// sortKeys maps each sort to its key expression (as in the indexes), the
+// type a cursor's key is cast to, and the direction.
 var sortKeys = map[string]struct{ expr, cast, dir string }{
 	"-created_at": {"created_at", "timestamptz", "DESC"},
 	"created_at":  {"created_at", "timestamptz", "ASC"},
@@ -210,8 +210,8 @@ func listQuery(userID string, p todo.ListParams) (string, []any, error) {
 		cond += fmt.Sprintf(" AND (%s, id) %s ($%d::%s, $%d::uuid)", key.expr, op, len(args)-1, key.cast, len(args))
 	}
 	args = append(args, p.Limit+1)
-	return fmt.Sprintf("SELECT %s, (%s)::text AS sort_key FROM todos WHERE %s ORDER BY %s %s, id %s LIMIT $%d",
-		todoColumns, key.expr, cond, key.expr, key.dir, key.dir, len(args)), args, nil
+	return fmt.Sprintf("SELECT %s FROM todos WHERE %s ORDER BY %s %s, id %s LIMIT $%d",
+		todoColumns, cond, key.expr, key.dir, key.dir, len(args)), args, nil
 }
 
 // List returns one page of userID's todos; see todo.ListParams.
@@ -221,15 +221,14 @@ func (s *TodoStore) List(ctx context.Context, userID string, p todo.ListParams) 
 		return todo.Page{}, err
 	}
 	page := todo.Page{Items: make([]todo.Todo, 0, p.Limit+1)}
-	var lastKey string // the sort key of the last item, as Postgres prints it
 	err = s.db.asUser(ctx, userID, true, query, args, func(rows pgx.Rows) error {
 		for rows.Next() {
 			if len(page.Items) == p.Limit { // the extra row: there is a next page
-				page.Next = &todo.Cursor{Sort: p.Sort, Key: lastKey, ID: page.Items[len(page.Items)-1].ID}
+				page.Next = todo.After(p.Sort, page.Items[len(page.Items)-1])
 				return nil
 			}
-			var t todo.Todo
-			if err := rows.Scan(&t.ID, &t.Title, &t.Description, &t.Completed, &t.DueAt, &t.CreatedAt, &t.UpdatedAt, &t.Version, &lastKey); err != nil {
+			t, err := scanTodo(rows)
+			if err != nil {
 				return err
 			}
 			page.Items = append(page.Items, t)

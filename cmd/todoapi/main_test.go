@@ -209,7 +209,7 @@ func TestServeNotReadyUntilJWKSAnswers(t *testing.T) {
 	idp := authtest.NewIdP(t)
 	idp.SetMode(authtest.Down)
 	base, _ := start(t, map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_JWKS_URL": idp.URL(),
-		"JWT_ISSUER": authtest.Issuer, "JWT_AUDIENCE": authtest.Audience})
+		"JWT_ISSUER": authtest.Issuer, "JWT_AUDIENCE": authtest.Audience, "CURSOR_SECRET": testSecret})
 	if status, _ := request(t, "GET", base+"/readyz", "", ""); status != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with the JWKS down: %d, want 503", status)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/todoapi/todoapi/internal/api"
 	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/config"
+	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // shutdownGrace is how long in-flight requests may take after SIGTERM.
@@ -49,6 +50,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		jwksFetches.WithLabelValues(result).Inc()
 	}
 	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
+	if err != nil {
+		return err
+	}
+	cursors, err := todo.NewCursorKey(cfg.CursorSecret)
 	if err != nil {
 		return err
 	}
@@ -94,6 +99,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	deps := api.Deps{
 		Todos:    db.NewTodoStore(database),
 		Verifier: verifier,
+		Cursors:  cursors,
 		Ready: func(ctx context.Context) error {
 			if !safe.Load() {
 				return errors.New("the database's safety check has not passed yet")

@@ -26,6 +26,8 @@ const maxBodyBytes = 64 << 10
 type Deps struct {
 	Todos    todo.Store
 	Verifier *auth.Verifier
+	// Cursors seals and checks the list's page cursors (required).
+	Cursors *todo.CursorKey
 	// Ready reports whether the service can serve requests (database reachable,
 	// schema current); nil means always ready.
 	Ready  func(context.Context) error
@@ -46,6 +48,9 @@ type server struct {
 
 // NewServer returns the whole HTTP API as one handler.
 func NewServer(deps Deps) http.Handler {
+	if deps.Cursors == nil {
+		panic("api: Deps.Cursors is required")
+	}
 	if deps.Ready == nil {
 		deps.Ready = func(context.Context) error { return nil }
 	}

@@ -200,7 +200,7 @@ func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, err
 	user := userID(ctx)
 	p := todo.ListParams{Filter: in.filter(), Sort: in.Sort, Limit: in.Limit}
 	if in.Cursor != "" {
-		after, err := todo.DecodeCursor(in.Cursor, user, in.Sort)
+		after, err := s.Cursors.Decode(in.Cursor, user, in.Sort)
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
@@ -213,7 +213,7 @@ func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, err
 	out := &listOutput{}
 	out.Body.Items = page.Items
 	if page.Next != nil {
-		next := page.Next.Encode(user)
+		next := s.Cursors.Encode(*page.Next, user)
 		out.Body.NextCursor = &next
 		q := in.query()
 		q.Set("sort", in.Sort)
