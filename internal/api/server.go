@@ -62,13 +62,14 @@ func NewServer(deps Deps) http.Handler {
 		"Every /v1 operation needs `Authorization: Bearer <JWT>`."
 	config.CreateHooks = nil // no $schema links in bodies
 	config.Servers = []*huma.Server{{URL: "/", Description: "This server"}}
-	config.DocsRenderer = huma.DocsRendererSwaggerUI
+	config.DocsPath = "" // docsRoutes serves the docs UI from the binary
 	config.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 	}
 	s := &server{Deps: deps, api: humachi.New(router, config)}
 	s.api.UseMiddleware(s.observe, s.authenticate)
 	s.routes()
+	docsRoutes(router)
 	if deps.MetricsHandler != nil {
 		router.Handle("/metrics", deps.MetricsHandler)
 	}
