@@ -84,6 +84,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 				case err == nil:
 					safe.Store(true)
 					logger.Info("database reachable and safe")
+					warnPrivileges(ctx, database, logger)
 					return
 				default:
 					logger.Debug("database still not reachable", "err", err)
@@ -92,6 +93,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}()
 	} else {
 		safe.Store(true)
+		warnPrivileges(ctx, database, logger)
 	}
 
 	registerPoolMetrics(reg, database)
@@ -153,6 +155,18 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return cause // the safety check failed once the database answered
 	}
 	return nil
+}
+
+// warnPrivileges logs what the login role may do beyond what the API needs
+// (see db.PrivilegeWarnings); it does not stop the start.
+func warnPrivileges(ctx context.Context, database *db.DB, logger *slog.Logger) {
+	warnings, err := database.PrivilegeWarnings(ctx)
+	if err != nil {
+		logger.Warn("could not check the login role's privileges", "err", err)
+	}
+	for _, w := range warnings {
+		logger.Warn("least privilege: " + w)
+	}
 }
 
 // serveDebug serves Go's profiler (net/http/pprof) on its own address, which
