@@ -244,26 +244,32 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 	return v.jwks.KeyfuncCtx(ctx)(t)
 }
 
-// claims are the registered claims, read strictly: exp, nbf and iat must be
-// JSON numbers (RFC 7519's NumericDate), where golang-jwt also takes a string
-// that holds a number.
+// claims are the registered claims, read strictly: member names are matched
+// exactly (RFC 7519 names are case-sensitive; encoding/json alone would take
+// "EXP" for exp), and exp, nbf and iat must be JSON numbers (NumericDate),
+// where golang-jwt also takes a string that holds a number.
 type claims struct{ jwt.RegisteredClaims }
 
 func (c *claims) UnmarshalJSON(b []byte) error {
-	var dates struct {
-		Exp json.RawMessage `json:"exp"`
-		Nbf json.RawMessage `json:"nbf"`
-		Iat json.RawMessage `json:"iat"`
-	}
-	if err := json.Unmarshal(b, &dates); err != nil {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
 		return err
 	}
-	for name, raw := range map[string]json.RawMessage{"exp": dates.Exp, "nbf": dates.Nbf, "iat": dates.Iat} {
-		if raw != nil && (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+	fields := map[string]any{"iss": &c.Issuer, "sub": &c.Subject, "aud": &c.Audience, "jti": &c.ID,
+		"exp": &c.ExpiresAt, "nbf": &c.NotBefore, "iat": &c.IssuedAt}
+	for name, field := range fields {
+		raw, ok := members[name]
+		if !ok {
+			continue
+		}
+		if _, date := field.(**jwt.NumericDate); date && raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
 			return fmt.Errorf("%s is not a number", name)
 		}
+		if err := json.Unmarshal(raw, field); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 	}
-	return json.Unmarshal(b, &c.RegisteredClaims)
+	return nil
 }
 
 func checkSubject(sub string) error {
