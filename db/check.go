@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -74,6 +75,34 @@ func checkSafety(ctx context.Context, q querier, appRole string, tables []string
 		}
 	}
 	return nil
+}
+
+const privilegeFacts = `SELECT has_database_privilege(current_user, current_database(), 'TEMP'),
+       ARRAY(SELECT datname FROM pg_database
+             WHERE datname <> current_database() AND datallowconn
+               AND has_database_privilege(current_user, datname, 'CONNECT')
+             ORDER BY datname)`
+
+// PrivilegeWarnings lists what the login role may do beyond what the API
+// needs, as far as it can see: create temporary tables and functions in this
+// database, or connect to others. Neither bypasses row-level security, so
+// these are warnings for the operator, not reasons to refuse.
+func (db *DB) PrivilegeWarnings(ctx context.Context) ([]string, error) {
+	var temp bool
+	var others []string
+	if err := db.pool.QueryRow(ctx, privilegeFacts).Scan(&temp, &others); err != nil {
+		return nil, fmt.Errorf("check privileges: %w", err)
+	}
+	var warnings []string
+	if temp {
+		warnings = append(warnings, "the login role can create temporary tables and functions here: "+
+			"REVOKE TEMPORARY ON DATABASE <this database> FROM PUBLIC (and from the login role)")
+	}
+	if len(others) > 0 {
+		warnings = append(warnings, fmt.Sprintf("the login role can connect to other databases (%s): "+
+			"REVOKE CONNECT ON DATABASE ... FROM PUBLIC there, and grant CONNECT on this one to the login role", strings.Join(others, ", ")))
+	}
+	return warnings, nil
 }
 
 const schemaVersion = `SELECT version, dirty FROM schema_migrations`

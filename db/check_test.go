@@ -40,7 +40,7 @@ func TestCheckSafetyRefuses(t *testing.T) {
 		"app role owns a table":     {setup: "CREATE ROLE {role} NOLOGIN; GRANT {role} TO todo_api; CREATE TABLE t_{role} (); ALTER TABLE t_{role} OWNER TO {role}", appRole: "owner"},
 		"app role not granted":      {setup: "CREATE ROLE {role} NOLOGIN", appRole: "lonely"},
 		"app role missing":          {appRole: "missing"},
-		"login role with BYPASSRLS": {setup: "CREATE ROLE {role} LOGIN BYPASSRLS; GRANT todo_app TO {role}", loginAs: "login"},
+		"login role with BYPASSRLS": {setup: "CREATE ROLE {role} LOGIN BYPASSRLS; GRANT todo_app TO {role}; GRANT CONNECT ON DATABASE {db} TO {role}", loginAs: "login"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -48,7 +48,7 @@ func TestCheckSafetyRefuses(t *testing.T) {
 			tdb := dbtest.New(t)
 			role := "r_" + tdb.Name // roles are cluster-wide: one of its own per case
 			if tc.setup != "" {
-				stmt := strings.ReplaceAll(tc.setup, "{role}", role)
+				stmt := strings.NewReplacer("{role}", role, "{db}", tdb.Name).Replace(tc.setup)
 				if _, err := connect(t, tdb.AdminURL).Exec(ctx, stmt); err != nil {
 					t.Fatalf("%s: %v", stmt, err)
 				}
@@ -86,4 +86,64 @@ func dropRole(t *testing.T, tdb dbtest.TestDB, role string) {
 
 func replaceUser(url, from, to string) string {
 	return strings.Replace(url, "//"+from+"@", "//"+to+"@", 1)
+}
+
+// TestProvisionedLeastPrivilege: the API's login role, as make run and make
+// test provision it, may connect to its database and nothing more: no
+// temporary objects there, no other database of the cluster's own.
+func TestProvisionedLeastPrivilege(t *testing.T) {
+	t.Parallel()
+	database, _, tdb := open(t)
+	var temp bool
+	var others []string
+	err := connect(t, tdb.APIURL).QueryRow(context.Background(), `SELECT
+		has_database_privilege(current_user, current_database(), 'TEMP'),
+		ARRAY(SELECT datname FROM pg_database WHERE datname IN ('postgres', 'template1')
+		      AND has_database_privilege(current_user, datname, 'CONNECT'))`).Scan(&temp, &others)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if temp || len(others) > 0 {
+		t.Errorf("the login role may create temporary objects (%t) or connect to %v", temp, others)
+	}
+	warnings, err := database.PrivilegeWarnings(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range warnings {
+		if strings.Contains(w, "temporary") || strings.Contains(w, "postgres") {
+			t.Errorf("warning for a provisioned database: %s", w)
+		}
+	}
+}
+
+// TestPrivilegeWarnings: a login role that may create temporary objects, or
+// connect to another database, is warned about, by name.
+func TestPrivilegeWarnings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tdb := dbtest.New(t)
+	role := "r_" + tdb.Name
+	stmt := strings.NewReplacer("{role}", role, "{db}", tdb.Name).Replace(
+		"CREATE ROLE {role} LOGIN; GRANT todo_app TO {role}; GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}; " +
+			"GRANT CONNECT ON DATABASE postgres TO {role}")
+	if _, err := connect(t, tdb.AdminURL).Exec(ctx, stmt); err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
+	t.Cleanup(func() { dropRole(t, tdb, role) })
+	database, err := db.Open(ctx, replaceUser(tdb.APIURL, pgcluster.APIRole, role))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer database.Close()
+	warnings, err := database.PrivilegeWarnings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(warnings, "\n")
+	for _, want := range []string{"temporary tables", "other databases (", "postgres"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings %q lack %q", got, want)
+		}
+	}
 }

@@ -8,3 +8,8 @@ CREATE ROLE todo_owner LOGIN PASSWORD 'todo_owner' CREATEROLE;
 ALTER DATABASE todo OWNER TO todo_owner;
 CREATE ROLE todo_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
 CREATE ROLE todo_api LOGIN PASSWORD 'todo_api' IN ROLE todo_app;
+-- Least privilege: PUBLIC may neither connect nor create temporary objects;
+-- the API's login role may connect to its own database only.
+REVOKE ALL ON DATABASE todo FROM PUBLIC;
+GRANT CONNECT ON DATABASE todo TO todo_api;
+REVOKE ALL ON DATABASE postgres, template1 FROM PUBLIC;

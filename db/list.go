@@ -52,7 +52,7 @@ func newID() string {
 const (
 	createList  = `INSERT INTO lists (id, name, created_by) VALUES ($2, $3, $1)`
 	getList     = `SELECT ` + listView + ` FROM lists l WHERE l.id = $2`
-	pageOfLists = `SELECT ` + listView + `, l.created_at::text FROM lists l
+	pageOfLists = `SELECT ` + listView + ` FROM lists l
 WHERE l.id = ANY (` + myLists + `)
   AND ($2::timestamptz IS NULL OR (l.created_at, l.id) < ($2, $3::uuid))
 ORDER BY l.created_at DESC, l.id DESC LIMIT $4`
@@ -80,14 +80,13 @@ func (s *ListStore) Lists(ctx context.Context, c todo.Caller, limit int, after *
 	}
 	page := todo.ListPage{Items: make([]todo.List, 0, limit+1)}
 	err := s.db.asUser(ctx, c, true, pageOfLists, []any{c.UserID, key, id, limit + 1}, func(rows pgx.Rows) error {
-		var lastKey string
 		for rows.Next() {
 			if len(page.Items) == limit {
-				page.Next = &todo.Cursor{Sort: todo.DefaultSort, Key: lastKey, ID: page.Items[len(page.Items)-1].ID}
+				page.Next = todo.ListAfter(page.Items[len(page.Items)-1])
 				return nil
 			}
-			var l todo.List
-			if err := rows.Scan(&l.ID, &l.Name, &l.Personal, &l.MyRole, &l.MemberCount, &l.CreatedAt, &l.UpdatedAt, &l.Version, &lastKey); err != nil {
+			l, err := scanList(rows)
+			if err != nil {
 				return err
 			}
 			page.Items = append(page.Items, l)

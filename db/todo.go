@@ -176,8 +176,8 @@ func (s *TodoStore) Get(ctx context.Context, c todo.Caller, id string) (todo.Tod
 	return s.one(ctx, c, true, getTodo, id)
 }
 
-// sortKeys maps each sort to its key expression (as in the indexes) and
-// direction. The key's text form is what a cursor carries.
+// sortKeys maps each sort to its key expression (as in the indexes), the
+// type a cursor's key is cast to, and the direction.
 var sortKeys = map[string]struct{ expr, cast, dir string }{
 	"-created_at": {"created_at", "timestamptz", "DESC"},
 	"created_at":  {"created_at", "timestamptz", "ASC"},
@@ -259,12 +259,12 @@ func listQuery(p todo.ListParams) (string, []any, error) {
 	}
 	args = append(args, p.Limit+1)
 	limit := "$" + strconv.Itoa(len(args))
-	page := fmt.Sprintf("SELECT %s, (%s)::text AS sort_key, %s AS sort_value FROM todos WHERE %s%s ORDER BY %s %s, id %s LIMIT %s",
-		todoColumns, key.expr, key.expr, list, cond, key.expr, key.dir, key.dir, limit)
+	page := fmt.Sprintf("SELECT %s, %s AS sort_key FROM todos WHERE %s%s ORDER BY %s %s, id %s LIMIT %s",
+		todoColumns, key.expr, list, cond, key.expr, key.dir, key.dir, limit)
 	if p.ListID != "" {
 		return page, args, nil
 	}
-	return fmt.Sprintf("SELECT t.* FROM unnest(%s) AS my(list_id) CROSS JOIN LATERAL (%s) t ORDER BY t.sort_value %s, t.id %s LIMIT %s",
+	return fmt.Sprintf("SELECT t.* FROM unnest(%s) AS my(list_id) CROSS JOIN LATERAL (%s) t ORDER BY t.sort_key %s, t.id %s LIMIT %s",
 		myLists, page, key.dir, key.dir, limit), args, nil
 }
 
@@ -275,16 +275,15 @@ func (s *TodoStore) List(ctx context.Context, c todo.Caller, p todo.ListParams) 
 		return todo.Page{}, err
 	}
 	page := todo.Page{Items: make([]todo.Todo, 0, p.Limit+1)}
-	var lastKey string // the sort key of the last item, as Postgres prints it
-	var value any      // the sort key as a value: unused
+	var key any // the sort key, which the cursor takes from the todo itself
 	err = s.db.asUser(ctx, c, true, query, args, func(rows pgx.Rows) error {
 		for rows.Next() {
 			if len(page.Items) == p.Limit { // the extra row: there is a next page
-				page.Next = &todo.Cursor{Sort: p.Sort, Key: lastKey, ID: page.Items[len(page.Items)-1].ID}
+				page.Next = todo.After(p.Sort, page.Items[len(page.Items)-1])
 				return nil
 			}
 			var t todo.Todo
-			if err := rows.Scan(into(&t, &lastKey, &value)...); err != nil {
+			if err := rows.Scan(into(&t, &key)...); err != nil {
 				return err
 			}
 			page.Items = append(page.Items, t)

@@ -85,8 +85,8 @@ func TestGuideQueriesWork(t *testing.T) {
 	t.Parallel()
 	tdb := dbtest.New(t)
 	dba := "dana_" + tdb.Name
-	psql(t, tdb, "postgres", "CREATE ROLE "+dba+" LOGIN; GRANT todo_auditor TO "+dba)
-	t.Cleanup(func() { psql(t, tdb, "postgres", "DROP ROLE "+dba) })
+	psql(t, tdb, "postgres", "CREATE ROLE "+dba+" LOGIN; GRANT todo_auditor TO "+dba+"; GRANT CONNECT ON DATABASE "+tdb.Name+" TO "+dba)
+	t.Cleanup(func() { psql(t, tdb, "postgres", "DROP OWNED BY "+dba+"; DROP ROLE "+dba) })
 	todoID := strings.TrimSpace(psql(t, tdb, "postgres", `
 		BEGIN;
 		SET LOCAL ROLE todo_app;

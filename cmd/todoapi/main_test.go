@@ -17,6 +17,7 @@ import (
 	"github.com/todoapi/todoapi/db"
 	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/auth/authtest"
+	"github.com/todoapi/todoapi/internal/pgcluster"
 )
 
 const testSecret = "main-test-secret-main-test-secret"
@@ -140,21 +141,54 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
-func TestServeRefusesUnsafeDatabase(t *testing.T) {
-	t.Parallel()
-	tdb := dbtest.New(t)
+// asAdmin runs sql as the superuser on the test database.
+func asAdmin(t *testing.T, tdb dbtest.TestDB, sql string) {
+	t.Helper()
 	conn, err := pgx.Connect(context.Background(), tdb.AdminURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), "ALTER TABLE todos NO FORCE ROW LEVEL SECURITY"); err != nil {
-		t.Fatal(err)
+	if _, err := conn.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+func TestServeRefusesUnsafeDatabase(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t)
+	asAdmin(t, tdb, "ALTER TABLE todos NO FORCE ROW LEVEL SECURITY")
 	env := map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_SECRET": testSecret, "LISTEN_ADDR": "127.0.0.1:0"}
-	err = run(context.Background(), []string{"serve"}, getenv(env), io.Discard, io.Discard)
+	err := run(context.Background(), []string{"serve"}, getenv(env), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "refusing to serve") {
 		t.Fatalf("run = %v, want a refusal", err)
+	}
+}
+
+// TestServeWarnsAboutExtraPrivileges: a login role that may create
+// temporary objects still serves, with a warning in the log.
+func TestServeWarnsAboutExtraPrivileges(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t)
+	asAdmin(t, tdb, "GRANT TEMPORARY ON DATABASE "+tdb.Name+" TO "+pgcluster.APIRole)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	env := map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_SECRET": testSecret, "LISTEN_ADDR": "127.0.0.1:0"}
+	out, w := io.Pipe()
+	var logs bytes.Buffer // written by slog alone, read once run has returned
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, getenv(env), w, &logs)
+		w.Close()
+	}()
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	go io.Copy(io.Discard, out) //nolint:errcheck
+	cancel()
+	if err := <-done; err != nil || !strings.Contains(line, "listening on") {
+		t.Fatalf("serve did not start: %q, %v\n%s", line, err, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"least privilege: the login role can create temporary tables`) {
+		t.Errorf("no warning about TEMP in the log:\n%s", logs.String())
 	}
 }
 
@@ -209,7 +243,7 @@ func TestServeNotReadyUntilJWKSAnswers(t *testing.T) {
 	idp := authtest.NewIdP(t)
 	idp.SetMode(authtest.Down)
 	base, _ := start(t, map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_JWKS_URL": idp.URL(),
-		"JWT_ISSUER": authtest.Issuer, "JWT_AUDIENCE": authtest.Audience})
+		"JWT_ISSUER": authtest.Issuer, "JWT_AUDIENCE": authtest.Audience, "CURSOR_SECRET": testSecret})
 	if status, _ := request(t, "GET", base+"/readyz", "", ""); status != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with the JWKS down: %d, want 503", status)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/todoapi/todoapi/internal/api"
 	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/config"
+	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // shutdownGrace is how long in-flight requests may take after SIGTERM.
@@ -52,6 +53,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	cursors, err := todo.NewCursorKey(cfg.CursorSecret)
+	if err != nil {
+		return err
+	}
 
 	database, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -79,6 +84,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 				case err == nil:
 					safe.Store(true)
 					logger.Info("database reachable and safe")
+					warnPrivileges(ctx, database, logger)
 					return
 				default:
 					logger.Debug("database still not reachable", "err", err)
@@ -87,6 +93,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}()
 	} else {
 		safe.Store(true)
+		warnPrivileges(ctx, database, logger)
 	}
 
 	registerPoolMetrics(reg, database)
@@ -95,6 +102,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Todos:    db.NewTodoStore(database),
 		Lists:    db.NewListStore(database),
 		Verifier: verifier,
+		Cursors:  cursors,
 		Ready: func(ctx context.Context) error {
 			if !safe.Load() {
 				return errors.New("the database's safety check has not passed yet")
@@ -148,6 +156,18 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return cause // the safety check failed once the database answered
 	}
 	return nil
+}
+
+// warnPrivileges logs what the login role may do beyond what the API needs
+// (see db.PrivilegeWarnings); it does not stop the start.
+func warnPrivileges(ctx context.Context, database *db.DB, logger *slog.Logger) {
+	warnings, err := database.PrivilegeWarnings(ctx)
+	if err != nil {
+		logger.Warn("could not check the login role's privileges", "err", err)
+	}
+	for _, w := range warnings {
+		logger.Warn("least privilege: " + w)
+	}
 }
 
 // serveDebug serves Go's profiler (net/http/pprof) on its own address, which

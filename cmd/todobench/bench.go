@@ -299,7 +299,7 @@ func (is *issuer) env() []string {
 	if is.alg == "HS256" {
 		return []string{"JWT_SECRET=" + string(is.secret)}
 	}
-	return []string{"JWT_JWKS_URL=" + is.jwks.URL}
+	return []string{"JWT_JWKS_URL=" + is.jwks.URL, "CURSOR_SECRET=todobench-cursor-secret-0123456789"}
 }
 
 func (is *issuer) token(sub string) (string, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/api"
 	"github.com/todoapi/todoapi/internal/auth"
+	"github.com/todoapi/todoapi/internal/todo"
 )
 
 var authConfig = auth.Config{Secret: []byte("test-secret-test-secret-test-secret!"), Leeway: time.Second}
@@ -71,6 +72,7 @@ func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 		Todos:    db.NewTodoStore(database),
 		Lists:    db.NewListStore(database),
 		Verifier: verifier,
+		Cursors:  cursorKey(t),
 		Ready: func(ctx context.Context) error {
 			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))
 		},
@@ -84,6 +86,16 @@ func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 	}
 	t.Cleanup(func() { admin.Close(context.Background()) })
 	return &env{url: srv.URL, db: database, admin: admin, tdb: tdb, logs: logs}
+}
+
+// cursorKey is the key the test servers seal cursors with.
+func cursorKey(t *testing.T) *todo.CursorKey {
+	t.Helper()
+	k, err := todo.NewCursorKey([]byte("test-cursor-key-test-cursor-key!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func token(t *testing.T, sub string) string {

@@ -41,14 +41,17 @@ const page = `<!doctype html>
 })();
 </script></body></html>`
 
+// chromiumFlags run Chromium headless, quiet and without its own network use.
+var chromiumFlags = []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+	"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"}
+
 // browse loads url in headless Chromium and returns the page's text.
 func browse(t *testing.T, url string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=10000", "--dump-dom", url)
+	cmd := exec.CommandContext(ctx, "chromium", append(chromiumFlags,
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=10000", "--dump-dom", url)...)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("chromium (make test installs it): %v\n%s", err, out)

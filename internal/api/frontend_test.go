@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todoapi/todoapi/internal/todo"
 )
 
 func items(t *testing.T, res response) []map[string]any {
@@ -117,6 +119,9 @@ func TestCursorFromElsewhere400(t *testing.T) {
 		"tampered":                {alice, "limit=1&cursor=" + string(tampered)},
 		"garbage":                 {alice, "limit=1&cursor=bm90LWEtY3Vyc29y"},
 		"not base64":              {alice, "limit=1&cursor=%25%25%25"},
+		// Sealed with the server's key, with junk inside: a 400, never a database error.
+		"key not a time": {alice, "limit=1&cursor=" + cursorKey(t).Encode(todo.Cursor{Sort: "-created_at", Key: "yesterday", ID: "0b5c8a4e-3f1d-4c47-9a53-2f6d1e9b7c10"}, "alice")},
+		"id not a uuid":  {alice, "limit=1&cursor=" + cursorKey(t).Encode(todo.Cursor{Sort: "-created_at", Key: "2026-01-01T00:00:00Z", ID: "42"}, "alice")},
 	}
 	for name, c := range cases {
 		wantProblem(t, name, e.call(t, http.MethodGet, "/v1/todos?"+c.query, c.tok, ""), http.StatusBadRequest)

@@ -82,7 +82,7 @@ func (s *server) listLists(ctx context.Context, in *listListsInput) (*listListsO
 	var after *todo.Cursor
 	if in.Cursor != "" {
 		var err error
-		if after, err = todo.DecodeCursor(in.Cursor, c.UserID, todo.DefaultSort); err != nil {
+		if after, err = s.Cursors.Decode(in.Cursor, c.UserID, todo.DefaultSort); err != nil {
 			return nil, s.problem(ctx, err)
 		}
 	}
@@ -93,7 +93,7 @@ func (s *server) listLists(ctx context.Context, in *listListsInput) (*listListsO
 	out := &listListsOutput{}
 	out.Body.Items = page.Items
 	if page.Next != nil {
-		next := page.Next.Encode(c.UserID)
+		next := s.Cursors.Encode(*page.Next, c.UserID)
 		out.Body.NextCursor = &next
 		out.Link = `</v1/lists?limit=` + strconv.Itoa(in.Limit) + `&cursor=` + next + `>; rel="next"`
 	}

@@ -27,6 +27,8 @@ type Deps struct {
 	Todos    todo.Store
 	Lists    todo.ListStore
 	Verifier *auth.Verifier
+	// Cursors seals and checks the list's page cursors (required).
+	Cursors *todo.CursorKey
 	// Ready reports whether the service can serve requests (database reachable,
 	// schema current); nil means always ready.
 	Ready  func(context.Context) error
@@ -47,6 +49,9 @@ type server struct {
 
 // NewServer returns the whole HTTP API as one handler.
 func NewServer(deps Deps) http.Handler {
+	if deps.Cursors == nil {
+		panic("api: Deps.Cursors is required")
+	}
 	if deps.Ready == nil {
 		deps.Ready = func(context.Context) error { return nil }
 	}
@@ -58,13 +63,14 @@ func NewServer(deps Deps) http.Handler {
 		"Every /v1 operation needs `Authorization: Bearer <JWT>`."
 	config.CreateHooks = nil // no $schema links in bodies
 	config.Servers = []*huma.Server{{URL: "/", Description: "This server"}}
-	config.DocsRenderer = huma.DocsRendererSwaggerUI
+	config.DocsPath = "" // docsRoutes serves the docs UI from the binary
 	config.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 	}
 	s := &server{Deps: deps, api: humachi.New(router, config)}
 	s.api.UseMiddleware(s.observe, s.authenticate)
 	s.routes()
+	docsRoutes(router)
 	if deps.MetricsHandler != nil {
 		router.Handle("/metrics", deps.MetricsHandler)
 	}

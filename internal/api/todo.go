@@ -213,7 +213,7 @@ func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, err
 	c := caller(ctx)
 	p := todo.ListParams{Filter: in.filter(), Sort: in.Sort, Limit: in.Limit}
 	if in.Cursor != "" {
-		after, err := todo.DecodeCursor(in.Cursor, c.UserID, in.Sort)
+		after, err := s.Cursors.Decode(in.Cursor, c.UserID, in.Sort)
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
@@ -226,7 +226,7 @@ func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, err
 	out := &listOutput{}
 	out.Body.Items = page.Items
 	if page.Next != nil {
-		next := page.Next.Encode(c.UserID)
+		next := s.Cursors.Encode(*page.Next, c.UserID)
 		out.Body.NextCursor = &next
 		q := in.query()
 		q.Set("sort", in.Sort)

@@ -12,6 +12,7 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -202,7 +203,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (subject string, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, keyWait)
 	defer cancel()
-	claims := &jwt.RegisteredClaims{}
+	claims := &claims{}
 	_, err = v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) { return v.key(ctx, t) })
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
@@ -241,6 +242,34 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 		return nil, errors.New("no JWKS configured")
 	}
 	return v.jwks.KeyfuncCtx(ctx)(t)
+}
+
+// claims are the registered claims, read strictly: member names are matched
+// exactly (RFC 7519 names are case-sensitive; encoding/json alone would take
+// "EXP" for exp), and exp, nbf and iat must be JSON numbers (NumericDate),
+// where golang-jwt also takes a string that holds a number.
+type claims struct{ jwt.RegisteredClaims }
+
+func (c *claims) UnmarshalJSON(b []byte) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
+		return err
+	}
+	fields := map[string]any{"iss": &c.Issuer, "sub": &c.Subject, "aud": &c.Audience, "jti": &c.ID,
+		"exp": &c.ExpiresAt, "nbf": &c.NotBefore, "iat": &c.IssuedAt}
+	for name, field := range fields {
+		raw, ok := members[name]
+		if !ok {
+			continue
+		}
+		if _, date := field.(**jwt.NumericDate); date && raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+			return fmt.Errorf("%s is not a number", name)
+		}
+		if err := json.Unmarshal(raw, field); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 func checkSubject(sub string) error {

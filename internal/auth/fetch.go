@@ -8,7 +8,10 @@ import (
 )
 
 // capBody refuses JWKS responses larger than max bytes, so a hostile or broken
-// endpoint cannot make the API buffer without bound.
+// endpoint cannot make the API buffer without bound, and tells observe how
+// each fetch went. Any other answer goes back to the JWKS client, which closes
+// its body and refuses every status but 200; redirects are never followed
+// (see newJWKS), so a 3xx is refused there too.
 type capBody struct {
 	next    http.RoundTripper
 	max     int64
@@ -17,16 +20,19 @@ type capBody struct {
 
 func (c capBody) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := c.next.RoundTrip(req)
+	var bad error
 	switch {
 	case err != nil:
+		bad = err
 	case res.ContentLength > c.max:
 		res.Body.Close()
-		err = errors.New("JWKS response too large")
+		res, err = nil, errors.New("JWKS response too large")
+		bad = err
 	case res.StatusCode != http.StatusOK:
-		err = fmt.Errorf("JWKS answered %d", res.StatusCode)
+		bad = fmt.Errorf("JWKS answered %d", res.StatusCode)
 	}
 	if c.observe != nil {
-		c.observe(err)
+		c.observe(bad)
 	}
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -87,6 +89,27 @@ func TestAlgorithmsFollowKeySources(t *testing.T) {
 	}
 	if sub, err := jwksVerifier(t, idp, true, time.Minute).Verify(t.Context(), hs); err != nil || sub != "a" {
 		t.Errorf("HS256 token with both sources: (%q, %v)", sub, err)
+	}
+}
+
+// TestJWKSRedirectNotFollowed: a JWKS URL that redirects, even to the real
+// keys, yields no keys: a redirect could lead the fetch anywhere.
+func TestJWKSRedirectNotFollowed(t *testing.T) {
+	idp := authtest.NewIdP(t)
+	redirect := httptest.NewServer(http.RedirectHandler(idp.URL(), http.StatusFound))
+	t.Cleanup(redirect.Close)
+	v, err := auth.NewVerifier(t.Context(), auth.Config{JWKSURLs: []string{redirect.URL}, UnknownKIDInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Ready(t.Context()); err == nil {
+		t.Error("ready with keys fetched through a redirect")
+	}
+	if _, err := v.Verify(t.Context(), idp.Sign(t, "ed-1", authtest.Claims("a"), nil)); !errors.Is(err, auth.ErrInvalid) {
+		t.Errorf("token accepted with keys fetched through a redirect: %v", err)
+	}
+	if n := idp.Fetches.Load(); n != 0 {
+		t.Errorf("the redirect was followed: %d fetches at its target", n)
 	}
 }
 

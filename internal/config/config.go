@@ -3,6 +3,8 @@
 package config
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/todoapi/todoapi/internal/auth"
+	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // MaxLeeway bounds JWT_LEEWAY: more clock skew than this hides real expiry.
@@ -26,7 +29,14 @@ type Config struct {
 	DebugAddr   string      // DEBUG_ADDR: where to serve pprof; empty (default) for nowhere
 	MetricsAddr string      // METRICS_ADDR: serve /metrics, /healthz, /readyz there instead of on LISTEN_ADDR
 	CORSOrigins []string    // CORS_ALLOWED_ORIGINS: browser origins allowed to call the API
+	// CursorSecret (CURSOR_SECRET) keys the HMAC of page cursors; by default
+	// it is derived from JWT_SECRET.
+	CursorSecret []byte
 }
+
+// cursorLabel separates the cursor key derived from JWT_SECRET from any other
+// use of that secret.
+const cursorLabel = "todoapi page cursor key v1"
 
 // Load reads the configuration through getenv and checks it.
 func Load(getenv func(string) string) (Config, error) {
@@ -77,6 +87,20 @@ func Load(getenv func(string) string) (Config, error) {
 		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
 			errs = append(errs, fmt.Errorf("JWT_JWKS_URL: %q is not an http(s) URL", u))
 		}
+	}
+	switch secret := getenv("CURSOR_SECRET"); {
+	case secret != "":
+		cfg.CursorSecret = []byte(secret)
+		if len(secret) < todo.MinCursorSecretLen {
+			errs = append(errs, fmt.Errorf("CURSOR_SECRET must be at least %d bytes (e.g. `openssl rand -base64 32`)", todo.MinCursorSecretLen))
+		}
+	case cfg.Auth.Secret != nil:
+		mac := hmac.New(sha256.New, cfg.Auth.Secret)
+		mac.Write([]byte(cursorLabel))
+		cfg.CursorSecret = mac.Sum(nil)
+	case len(cfg.Auth.JWKSURLs) > 0:
+		errs = append(errs, fmt.Errorf("CURSOR_SECRET must be set without JWT_SECRET: at least %d random bytes, "+
+			"the same on every instance (e.g. `openssl rand -base64 32`)", todo.MinCursorSecretLen))
 	}
 	if cfg.Auth.Secret == nil && len(cfg.Auth.JWKSURLs) == 0 {
 		errs = append(errs, errors.New("set JWT_JWKS_URL (e.g. Better Auth's <base>/api/auth/jwks) and/or JWT_SECRET"))

@@ -18,7 +18,9 @@ const (
 )
 
 // ensureRoles runs under an advisory lock: test binaries of several packages
-// provision the same cluster at once.
+// provision the same cluster at once. Only the superuser may connect to the
+// cluster's own databases (PUBLIC may by default), so the API's login role
+// reaches nothing but the databases it is granted.
 const ensureRoles = `DO $$
 BEGIN
     PERFORM pg_advisory_xact_lock(7031);
@@ -28,8 +30,15 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'todo_api') THEN
         CREATE ROLE todo_api LOGIN;
     END IF;
+    REVOKE ALL ON DATABASE postgres, template1 FROM PUBLIC;
 END
 $$`
+
+// restrictDatabase leaves PUBLIC no privilege on a new database (by default
+// every role may connect and create temporary objects there) and lets the
+// API's login role connect. The owner keeps its own. Database privileges are
+// not copied from a template, so every new database gets this.
+const restrictDatabase = `REVOKE ALL ON DATABASE %[1]s FROM PUBLIC; GRANT CONNECT ON DATABASE %[1]s TO ` + APIRole
 
 // CreateDatabase creates database name owned by the owner role (from template
 // when it is not empty), through the superuser at adminURL.
@@ -46,7 +55,10 @@ func CreateDatabase(ctx context.Context, adminURL, name, template string) error 
 	if template != "" {
 		create += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
 	}
-	_, err = conn.Exec(ctx, create)
+	if _, err := conn.Exec(ctx, create); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, fmt.Sprintf(restrictDatabase, pgx.Identifier{name}.Sanitize()))
 	return err
 }
 
