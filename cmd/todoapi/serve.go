@@ -69,15 +69,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		deps.MetricsHandler = m.handler
 	}
 	handler := api.NewServer(deps)
-	servers := []server{{apiLn, &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10, // a larger header (a huge token) gets 431
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}}}
+	servers := []server{{apiLn, apiServer(handler, logger)}}
 	if opsLn != nil {
 		servers = append(servers, server{opsLn, sideServer(opsMux(m.handler, handler), logger)})
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics (and /healthz, /readyz)\n", opsLn.Addr())
@@ -94,7 +86,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 // listenAll binds every address the configuration names (METRICS_ADDR and
 // DEBUG_ADDR may be empty: nil listeners) before anything is served, so that
 // an address taken fails the start rather than leaving a server missing.
-func listenAll(cfg config.Config) (api, ops, debug net.Listener, err error) {
+func listenAll(cfg config.Config) (apiLn, opsLn, debugLn net.Listener, err error) {
 	var lns [3]net.Listener
 	for i, a := range [3][2]string{{"LISTEN_ADDR", cfg.ListenAddr}, {"METRICS_ADDR", cfg.MetricsAddr}, {"DEBUG_ADDR", cfg.DebugAddr}} {
 		if a[1] == "" {
@@ -150,6 +142,19 @@ func serveAll(ctx context.Context, servers []server, unsafe <-chan error, logger
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// apiServer serves the API, with limits for clients on the open internet.
+func apiServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10, // a larger header (a huge token) gets 431
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // sideServer serves an operator's endpoint (metrics, profiler), which has no
