@@ -161,8 +161,14 @@ func classify(err error) failure {
 	if errors.As(err, new(acquireError)) && errors.Is(err, context.DeadlineExceeded) {
 		return failure{unavailable: true} // the pool is exhausted: waiting again only queues longer
 	}
-	if errors.As(err, new(acquireError)) || pgconn.SafeToRetry(err) {
+	if errors.As(err, new(acquireError)) {
 		return failure{unavailable: true, rolledBack: true} // could not connect: nothing was sent
+	}
+	// pgx reports a connection lost while reading a batch's results as
+	// "conn closed", which it says is safe to retry (v5.12, exec mode): it
+	// is not, the batch may have committed.
+	if pgconn.SafeToRetry(err) && !errors.Is(err, pgconn.ErrConnClosed) {
+		return failure{unavailable: true, rolledBack: true} // nothing was sent
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -30,6 +32,22 @@ func getenv(vars map[string]string) func(string) string {
 // /healthz answers, and a function that stops it and returns run's error.
 func start(t *testing.T, env map[string]string) (string, func() error) {
 	t.Helper()
+	p := startServe(t, env)
+	return p.urls["todoapi"], p.stop
+}
+
+// serving is a `todoapi serve` running in the test.
+type serving struct {
+	urls   map[string]string // base URL of each server, by the first word of its start-up line
+	exited chan struct{}     // closed when run has returned
+	err    error             // run's error, once exited is closed
+	stop   func() error      // what SIGTERM does; returns run's error
+}
+
+// startServe runs `todoapi serve` on a free port (LISTEN_ADDR) and returns
+// once its /healthz answers.
+func startServe(t *testing.T, env map[string]string) *serving {
+	t.Helper()
 	env["LISTEN_ADDR"] = "127.0.0.1:0"
 	env["LOG_LEVEL"] = "debug"
 	if env["JWT_JWKS_URL"] == "" {
@@ -37,30 +55,39 @@ func start(t *testing.T, env map[string]string) (string, func() error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
-	done := make(chan error, 1)
+	p := &serving{urls: map[string]string{}, exited: make(chan struct{})}
 	go func() {
-		done <- run(ctx, []string{"serve"}, getenv(env), w, t.Output())
+		p.err = run(ctx, []string{"serve"}, getenv(env), w, t.Output())
+		close(p.exited)
 		w.Close()
 	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	go io.Copy(io.Discard, out) //nolint:errcheck
-	if err != nil {
-		cancel()
-		t.Fatalf("serve did not start: %v (run: %v)", err, <-done)
+	p.stop = sync.OnceValue(func() error { cancel(); <-p.exited; return p.err })
+	t.Cleanup(func() { _ = p.stop() })
+	lines := bufio.NewReader(out)
+	for { // the API's line comes last
+		line, err := lines.ReadString('\n')
+		if err != nil {
+			t.Fatalf("serve did not start: %v (run: %v)", err, p.stop())
+		}
+		name, _, _ := strings.Cut(line, " ")
+		_, rest, _ := strings.Cut(line, "http://")
+		host, _, _ := strings.Cut(rest, "/")
+		host, _, _ = strings.Cut(host, " ")
+		p.urls[name] = "http://" + host
+		if name == "todoapi" {
+			break
+		}
 	}
-	_, rest, _ := strings.Cut(line, "listening on ")
-	base, _, _ := strings.Cut(rest, " ")
-	stop := sync.OnceValue(func() error { cancel(); return <-done })
-	t.Cleanup(func() { _ = stop() })
+	go io.Copy(io.Discard, out) //nolint:errcheck
 	for range 50 {
-		if res, err := http.Get(base + "/healthz"); err == nil {
+		if res, err := http.Get(p.urls["todoapi"] + "/healthz"); err == nil {
 			res.Body.Close()
-			return base, stop
+			return p
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("no /healthz")
-	return "", nil
+	return nil
 }
 
 func tokenFor(t *testing.T, sub string) string {
@@ -141,6 +168,28 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
+// refuseDeadline bounds a serve that should refuse to start: if it serves
+// instead, the test fails when the deadline ends it, not by hanging.
+const refuseDeadline = 20 * time.Second
+
+// runRefused runs `todoapi serve` on a free port, expecting it to refuse.
+func runRefused(t *testing.T, env map[string]string) error {
+	t.Helper()
+	if env["LISTEN_ADDR"] == "" {
+		env["LISTEN_ADDR"] = "127.0.0.1:0"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), refuseDeadline)
+	defer cancel()
+	return run(ctx, []string{"serve"}, getenv(env), io.Discard, io.Discard)
+}
+
+// unforceRLS makes the test's database unsafe: todos without FORCE ROW LEVEL
+// SECURITY, which its owner's connections would bypass.
+func unforceRLS(t *testing.T, tdb dbtest.TestDB) {
+	t.Helper()
+	asAdmin(t, tdb, "ALTER TABLE todos NO FORCE ROW LEVEL SECURITY")
+}
+
 // asAdmin runs sql as the superuser on the test database.
 func asAdmin(t *testing.T, tdb dbtest.TestDB, sql string) {
 	t.Helper()
@@ -157,9 +206,8 @@ func asAdmin(t *testing.T, tdb dbtest.TestDB, sql string) {
 func TestServeRefusesUnsafeDatabase(t *testing.T) {
 	t.Parallel()
 	tdb := dbtest.New(t)
-	asAdmin(t, tdb, "ALTER TABLE todos NO FORCE ROW LEVEL SECURITY")
-	env := map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_SECRET": testSecret, "LISTEN_ADDR": "127.0.0.1:0"}
-	err := run(context.Background(), []string{"serve"}, getenv(env), io.Discard, io.Discard)
+	unforceRLS(t, tdb)
+	err := runRefused(t, map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_SECRET": testSecret})
 	if err == nil || !strings.Contains(err.Error(), "refusing to serve") {
 		t.Fatalf("run = %v, want a refusal", err)
 	}
@@ -192,6 +240,28 @@ func TestServeWarnsAboutExtraPrivileges(t *testing.T) {
 	}
 }
 
+// TestServeStopsWhenTheRecheckFindsUnsafe: a database unreachable at boot is
+// checked again once it answers; found unsafe then, serve stops with an error.
+func TestServeStopsWhenTheRecheckFindsUnsafe(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t)
+	unforceRLS(t, tdb)
+	tdb.AllowConnections(t, false)
+	p := startServe(t, map[string]string{"DATABASE_URL": tdb.APIURL})
+	if status, _ := request(t, "GET", p.urls["todoapi"]+"/readyz", "", ""); status != http.StatusServiceUnavailable {
+		t.Errorf("readyz before the check: %d, want 503", status)
+	}
+	tdb.AllowConnections(t, true)
+	select {
+	case <-p.exited:
+	case <-time.After(refuseDeadline):
+		t.Fatalf("still serving %s after the database answered, unsafe", refuseDeadline)
+	}
+	if !errors.Is(p.err, db.ErrUnsafe) || !strings.Contains(p.err.Error(), "refusing to serve") {
+		t.Errorf("run = %v, want a refusal for an unsafe database", p.err)
+	}
+}
+
 func TestServeRefusesBadConfig(t *testing.T) {
 	t.Parallel()
 	db := "postgres://x@127.0.0.1:1/x"
@@ -204,9 +274,52 @@ func TestServeRefusesBadConfig(t *testing.T) {
 		"CORS_ALLOWED_ORIGINS: \"*\"":  {"DATABASE_URL": db, "JWT_SECRET": testSecret, "CORS_ALLOWED_ORIGINS": "*"},
 		"CORS_ALLOWED_ORIGINS: \"null": {"DATABASE_URL": db, "JWT_SECRET": testSecret, "CORS_ALLOWED_ORIGINS": "null"},
 	} {
-		err := run(context.Background(), []string{"serve"}, getenv(env), io.Discard, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), want) {
+		if err := runRefused(t, env); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("serve = %v, want an error saying %q", err, want)
+		}
+	}
+}
+
+// TestServeRefusesATakenAddress: every address is bound before serving, so a
+// taken one fails the start, naming its setting.
+func TestServeRefusesATakenAddress(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, setting := range []string{"LISTEN_ADDR", "METRICS_ADDR", "DEBUG_ADDR"} {
+		env := map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "JWT_SECRET": testSecret}
+		env[setting] = taken.Addr().String()
+		if err := runRefused(t, env); err == nil || !strings.Contains(err.Error(), setting) {
+			t.Errorf("%s taken: serve = %v, want an error naming %s", setting, err, setting)
+		}
+	}
+}
+
+// TestServeShutsDownEveryServer: the metrics and profiler servers answer on
+// their own addresses, and stop with the API on SIGTERM.
+func TestServeShutsDownEveryServer(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t)
+	p := startServe(t, map[string]string{"DATABASE_URL": tdb.APIURL, "METRICS_ADDR": "127.0.0.1:0", "DEBUG_ADDR": "127.0.0.1:0"})
+	urls := []string{p.urls["todoapi"] + "/healthz", p.urls["metrics"] + "/metrics", p.urls["metrics"] + "/readyz", p.urls["profiler"] + "/debug/pprof/"}
+	for _, url := range urls {
+		if status, body := request(t, "GET", url, "", ""); status != http.StatusOK {
+			t.Errorf("%s: %d %.200s", url, status, body)
+		}
+	}
+	if status, _ := request(t, "GET", p.urls["todoapi"]+"/metrics", "", ""); status != http.StatusNotFound {
+		t.Errorf("/metrics on the API's address with METRICS_ADDR set: %d, want 404", status)
+	}
+	if err := p.stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	for _, url := range urls {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			t.Errorf("%s answers %d after shutdown", url, res.StatusCode)
 		}
 	}
 }

@@ -9,12 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"sync/atomic"
+	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/todoapi/todoapi/db"
 	"github.com/todoapi/todoapi/internal/api"
@@ -35,97 +31,130 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return errors.New("DATABASE_URL must be set")
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	jwksFetches := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "todoapi_jwks_fetches_total", Help: "JWKS fetches, by result: ok or error.",
-	}, []string{"result"})
-	reg.MustRegister(jwksFetches)
-	cfg.Auth.Logger = logger
-	cfg.Auth.OnJWKSFetch = func(err error) {
-		result := "ok"
-		if err != nil {
-			result = "error"
-		}
-		jwksFetches.WithLabelValues(result).Inc()
-	}
-	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
-	if err != nil {
-		return err
-	}
 	cursors, err := todo.NewCursorKey(cfg.CursorSecret)
 	if err != nil {
 		return err
 	}
+	apiLn, opsLn, debugLn, err := listenAll(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAll(apiLn, opsLn, debugLn)
 
 	database, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer database.Close()
-	// The safety check needs the database. If it is down at boot the API
-	// serves anyway (not ready: 503) and checks again until it answers; an
-	// unsafe answer, now or then, stops the process.
-	ctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	var safe atomic.Bool
-	if err := database.CheckSafety(ctx); errors.Is(err, db.ErrUnsafe) {
-		return fmt.Errorf("refusing to serve: %w", err)
-	} else if err != nil {
-		logger.Warn("database not reachable yet; not ready until it is", "err", err)
-		go func() {
-			for ctx.Err() == nil {
-				time.Sleep(time.Second)
-				err := database.CheckSafety(ctx)
-				switch {
-				case errors.Is(err, db.ErrUnsafe):
-					stop(fmt.Errorf("refusing to serve: %w", err))
-					return
-				case err == nil:
-					safe.Store(true)
-					logger.Info("database reachable and safe")
-					warnPrivileges(ctx, database, logger)
-					return
-				default:
-					logger.Debug("database still not reachable", "err", err)
-				}
-			}
-		}()
-	} else {
-		safe.Store(true)
-		warnPrivileges(ctx, database, logger)
-	}
-
-	registerPoolMetrics(reg, database)
-	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	deps := api.Deps{
-		Todos:    db.NewTodoStore(database),
-		Lists:    db.NewListStore(database),
-		Verifier: verifier,
-		Cursors:  cursors,
-		Ready: func(ctx context.Context) error {
-			if !safe.Load() {
-				return errors.New("the database's safety check has not passed yet")
-			}
-			return errors.Join(database.Ready(ctx), verifier.Ready(ctx))
-		},
-		Logger:      logger,
-		CORSOrigins: cfg.CORSOrigins,
-		Metrics:     api.NewMetrics(reg),
-	}
-	if cfg.MetricsAddr == "" {
-		deps.MetricsHandler = metricsHandler
-	}
-	handler := api.NewServer(deps)
-	if cfg.MetricsAddr != "" {
-		go serveOps(cfg.MetricsAddr, metricsHandler, handler, logger)
-	}
-	listener, err := net.Listen("tcp", cfg.ListenAddr)
+	m := newMetrics(database)
+	cfg.Auth.Logger = logger
+	cfg.Auth.OnJWKSFetch = m.jwksFetched
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
+	ctx, stop := context.WithCancel(ctx) // ends the guard's re-checks
+	defer stop()
+	guard, err := db.NewGuard(ctx, database, logger)
+	if err != nil {
+		return fmt.Errorf("refusing to serve: %w", err)
+	}
+
+	deps := api.Deps{
+		Todos:    db.NewTodoStore(database),
+		Lists:    db.NewListStore(database),
+		Cursors:  cursors,
+		Verifier: verifier,
+		Ready: func(ctx context.Context) error {
+			return errors.Join(guard.Ready(ctx), verifier.Ready(ctx))
+		},
+		Logger:      logger,
+		CORSOrigins: cfg.CORSOrigins,
+		Metrics:     m.api,
+	}
+	if opsLn == nil {
+		deps.MetricsHandler = m.handler
+	}
+	handler := api.NewServer(deps)
+	servers := []server{{apiLn, apiServer(handler, logger)}}
+	if opsLn != nil {
+		servers = append(servers, server{opsLn, sideServer(opsMux(m.handler, handler), logger)})
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics (and /healthz, /readyz)\n", opsLn.Addr())
+	}
+	if debugLn != nil {
+		servers = append(servers, server{debugLn, sideServer(debugMux(), logger)})
+		fmt.Fprintf(stdout, "profiler on http://%s/debug/pprof/\n", debugLn.Addr())
+	}
+	base := "http://" + apiLn.Addr().String()
+	fmt.Fprintf(stdout, "todoapi listening on %s (docs: %s/docs, OpenAPI: %s/openapi.json)\n", base, base, base)
+	return serveAll(ctx, servers, guard.Unsafe(), logger)
+}
+
+// listenAll binds every address the configuration names (METRICS_ADDR and
+// DEBUG_ADDR may be empty: nil listeners) before anything is served, so that
+// an address taken fails the start rather than leaving a server missing.
+func listenAll(cfg config.Config) (apiLn, opsLn, debugLn net.Listener, err error) {
+	var lns [3]net.Listener
+	for i, a := range [3][2]string{{"LISTEN_ADDR", cfg.ListenAddr}, {"METRICS_ADDR", cfg.MetricsAddr}, {"DEBUG_ADDR", cfg.DebugAddr}} {
+		if a[1] == "" {
+			continue
+		}
+		if lns[i], err = net.Listen("tcp", a[1]); err != nil {
+			closeAll(lns[:]...)
+			return nil, nil, nil, fmt.Errorf("%s: %w", a[0], err)
+		}
+	}
+	return lns[0], lns[1], lns[2], nil
+}
+
+// closeAll closes the listeners that are not nil; after a shutdown they are
+// closed already.
+func closeAll(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+}
+
+// server is one of the process's HTTP servers and its open listener.
+type server struct {
+	ln  net.Listener
+	srv *http.Server
+}
+
+// serveAll serves every server until ctx ends (SIGTERM), the guard finds the
+// database unsafe or a server fails, then shuts them all down together,
+// letting requests in flight finish within shutdownGrace.
+func serveAll(ctx context.Context, servers []server, unsafe <-chan error, logger *slog.Logger) error {
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { errc <- s.srv.Serve(s.ln) }()
+	}
+	var cause error
+	select {
+	case cause = <-errc:
+	case err := <-unsafe:
+		cause = fmt.Errorf("refusing to serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "cause", cause)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	errs := make([]error, len(servers)+1)
+	errs[0] = cause
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Go(func() { errs[i+1] = s.srv.Shutdown(shutdownCtx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// apiServer serves the API, with limits for clients on the open internet.
+func apiServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -133,79 +162,30 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		MaxHeaderBytes:    16 << 10, // a larger header (a huge token) gets 431
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	if cfg.DebugAddr != "" {
-		go serveDebug(cfg.DebugAddr, logger)
-	}
-	base := "http://" + listener.Addr().String()
-	fmt.Fprintf(stdout, "todoapi listening on %s (docs: %s/docs, OpenAPI: %s/openapi.json)\n", base, base, base)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(listener) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
-		return cause // the safety check failed once the database answered
-	}
-	return nil
 }
 
-// warnPrivileges logs what the login role may do beyond what the API needs
-// (see db.PrivilegeWarnings); it does not stop the start.
-func warnPrivileges(ctx context.Context, database *db.DB, logger *slog.Logger) {
-	warnings, err := database.PrivilegeWarnings(ctx)
-	if err != nil {
-		logger.Warn("could not check the login role's privileges", "err", err)
-	}
-	for _, w := range warnings {
-		logger.Warn("least privilege: " + w)
-	}
+// sideServer serves an operator's endpoint (metrics, profiler), which has no
+// slow clients to wait for.
+func sideServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 }
 
-// serveDebug serves Go's profiler (net/http/pprof) on its own address, which
-// should not be reachable from outside (e.g. 127.0.0.1:6060).
-func serveDebug(addr string, logger *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	logger.Info("debug server (pprof)", "addr", addr, "err", srv.ListenAndServe())
-}
-
-// serveOps serves /metrics and the health endpoints on an address of their
-// own, for operators (METRICS_ADDR).
-func serveOps(addr string, metrics, api http.Handler, logger *slog.Logger) {
+// opsMux serves /metrics and the health endpoints, for operators, on an
+// address of their own (METRICS_ADDR).
+func opsMux(metrics, api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", metrics)
 	mux.Handle("/healthz", api)
 	mux.Handle("/readyz", api)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	logger.Info("ops server (metrics, health)", "addr", addr, "err", srv.ListenAndServe())
+	return mux
 }
 
-// registerPoolMetrics exposes the connection pool's counters.
-func registerPoolMetrics(reg prometheus.Registerer, database *db.DB) {
-	gauge := func(name, help string, value func() float64) {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "todoapi_db_pool_" + name, Help: help}, value))
-	}
-	counter := func(name, help string, value func() float64) {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "todoapi_db_pool_" + name, Help: help}, value))
-	}
-	gauge("max_connections", "Most connections the pool opens.", func() float64 { return float64(database.Stat().MaxConns()) })
-	gauge("connections", "Connections open now.", func() float64 { return float64(database.Stat().TotalConns()) })
-	gauge("connections_in_use", "Connections serving a request now.", func() float64 { return float64(database.Stat().AcquiredConns()) })
-	gauge("connections_idle", "Connections idle now.", func() float64 { return float64(database.Stat().IdleConns()) })
-	counter("acquires_total", "Connections handed to requests.", func() float64 { return float64(database.Stat().AcquireCount()) })
-	counter("acquires_waited_total", "Acquires that had to wait for a connection.", func() float64 { return float64(database.Stat().EmptyAcquireCount()) })
-	counter("acquires_cancelled_total", "Acquires given up (timeout or client gone).", func() float64 { return float64(database.Stat().CanceledAcquireCount()) })
-	counter("acquire_wait_seconds_total", "Time spent waiting for connections.", func() float64 { return database.Stat().AcquireDuration().Seconds() })
+// debugMux serves Go's profiler (net/http/pprof), on an address that should
+// not be reachable from outside (DEBUG_ADDR, e.g. 127.0.0.1:6060).
+func debugMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }

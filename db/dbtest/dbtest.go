@@ -179,3 +179,18 @@ func (tdb TestDB) OpenPool(t testing.TB, params string) *db.DB {
 	t.Cleanup(database.Close)
 	return database
 }
+
+// AllowConnections opens or closes the test database to new connections, as
+// if its server were down for them; connections already open stay.
+func (tdb TestDB) AllowConnections(t testing.TB, allow bool) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	stmt := fmt.Sprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS %t", pgx.Identifier{tdb.Name}.Sanitize(), allow)
+	if _, err := conn.Exec(context.Background(), stmt); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -7,6 +7,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/todoapi/todoapi/internal/pgcluster"
 )
 
 func TestETagsAndPreconditions(t *testing.T) {
@@ -55,30 +60,72 @@ func TestETagsAndPreconditions(t *testing.T) {
 	}
 }
 
-// TestConcurrentPatchesOneWins: two PATCHes with the same If-Match: exactly
-// one applies, the other gets 412.
+// TestConcurrentPatchesOneWins: two PATCHes with the same If-Match, queued
+// behind a row lock until both wait for it, then let go together: exactly
+// one applies, the other gets 412. Checking the
+// version anywhere but on the locked row lets both apply.
 func TestConcurrentPatchesOneWins(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	ctx := context.Background()
 	alice := token(t, "alice")
-	for round := range 5 {
-		res := e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"race"}`)
-		path, tag := "/v1/todos/"+res.json(t)["id"].(string), res.header.Get("ETag")
-		statuses := make([]int, 2)
-		var wg sync.WaitGroup
-		for i := range statuses {
-			wg.Go(func() {
-				statuses[i] = e.call(t, http.MethodPatch, path, alice, fmt.Sprintf(`{"title":"writer %d"}`, i), "If-Match", tag).status
-			})
-		}
-		wg.Wait()
-		if !(statuses[0] == 200 && statuses[1] == 412) && !(statuses[0] == 412 && statuses[1] == 200) {
-			t.Errorf("round %d: statuses %v, want one 200 and one 412", round, statuses)
-		}
-		if v := e.call(t, http.MethodGet, path, alice, "").header.Get("ETag"); v != `"2"` {
-			t.Errorf("round %d: version %s after one write, want \"2\"", round, v)
-		}
+	res := e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"race"}`)
+	id, tag := res.json(t)["id"].(string), res.header.Get("ETag")
+	locker, err := pgx.Connect(ctx, e.tdb.AdminURL)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer locker.Close(ctx)
+	tx, err := locker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT FROM todos WHERE id = $1 FOR UPDATE", id); err != nil {
+		t.Fatal(err)
+	}
+	responses := make([]response, 2)
+	var wg sync.WaitGroup
+	for i := range responses {
+		wg.Go(func() {
+			responses[i] = e.call(t, http.MethodPatch, "/v1/todos/"+id, alice, fmt.Sprintf(`{"title":"writer %d"}`, i), "If-Match", tag)
+		})
+	}
+	waiting, err := e.waitingOnLocks(t, 2)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if err != nil || waiting != 2 {
+		t.Fatalf("%d of the 2 writes waited on the lock (%v): statuses %d, %d", waiting, err, responses[0].status, responses[1].status)
+	}
+	won, lost := responses[0], responses[1]
+	if won.status != http.StatusOK {
+		won, lost = lost, won
+	}
+	if won.status != http.StatusOK || lost.status != http.StatusPreconditionFailed {
+		t.Fatalf("statuses %d and %d, want one 200 and one 412: %s %s", won.status, lost.status, won.body, lost.body)
+	}
+	now := e.call(t, http.MethodGet, "/v1/todos/"+id, alice, "")
+	if now.header.Get("ETag") != `"2"` || now.json(t)["title"] != won.json(t)["title"] {
+		t.Errorf("after the race: ETag %s, title %v; want \"2\" and the winner's %v", now.header.Get("ETag"), now.json(t)["title"], won.json(t)["title"])
+	}
+}
+
+// waitingOnLocks waits until n of the API's statements on the test database
+// wait on a lock, for at most 1.5s (less than lock_timeout, after which they
+// give up), and returns how many were waiting then.
+func (e *env) waitingOnLocks(t *testing.T, n int) (int, error) {
+	t.Helper()
+	var waiting int
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
+		err := e.admin.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND usename = $1 AND wait_event_type = 'Lock'`, pgcluster.APIRole).Scan(&waiting)
+		if err != nil || waiting >= n {
+			return waiting, err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return waiting, nil
 }
 
 func TestDeleteWithStaleIfMatchKeepsTheRow(t *testing.T) {
