@@ -44,8 +44,11 @@ endif
 
 ## lint: go vet, staticcheck and govulncheck; govulncheck judges the standard
 ## library of go.mod's toolchain line, the Go that builds the image (GOTOOLCHAIN=auto
-## fetches it from the module proxy when this machine's Go is older)
+## fetches it from the module proxy when this machine's Go is older), so the
+## Dockerfile must use that Go
 lint: $(VULNDB)/index/db.json
+	@go=$$(sed -n 's/^toolchain go//p' go.mod); go=$${go:-$$(sed -n 's/^go //p' go.mod)}; \
+		grep -q "^FROM golang:$$go-" Dockerfile || { echo "lint: the Dockerfile's Go is not go.mod's $$go"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	GOTOOLCHAIN=auto $(GO) run $(GOVULNCHECK) -db file://$(VULNDB) ./...
