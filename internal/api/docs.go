@@ -53,7 +53,7 @@ const docsInit = `window.ui = SwaggerUIBundle({
 // docsRoutes serves the docs UI on router, and sends a person who opens the
 // server's root there.
 func docsRoutes(router chi.Router) {
-	router.Get("/", func(w http.ResponseWriter, r *http.Request) {
+	getHead(router, "/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, docsPath, http.StatusFound)
 	})
 	router.Route(docsPath, func(r chi.Router) {
@@ -63,13 +63,20 @@ func docsRoutes(router chi.Router) {
 				next.ServeHTTP(w, r)
 			})
 		})
-		r.Get("/", text("text/html; charset=utf-8", docsPage))
-		r.Get("/init.js", text("text/javascript; charset=utf-8", docsInit))
+		getHead(r, "/", text("text/html; charset=utf-8", docsPage))
+		getHead(r, "/init.js", text("text/javascript; charset=utf-8", docsInit))
 		files, _ := fs.Glob(swaggerui.FS, "*")
 		for _, file := range files {
-			r.Get("/"+strings.TrimSuffix(file, ".gz"), docsAsset(file))
+			getHead(r, "/"+strings.TrimSuffix(file, ".gz"), docsAsset(file))
 		}
 	})
+}
+
+// getHead routes GET and HEAD of pattern to h (net/http drops the body of a
+// HEAD answer).
+func getHead(r chi.Router, pattern string, h http.HandlerFunc) {
+	r.Get(pattern, h)
+	r.Head(pattern, h)
 }
 
 func text(contentType, body string) http.HandlerFunc {
