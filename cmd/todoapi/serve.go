@@ -124,15 +124,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10, // a larger header (a huge token) gets 431
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := api.NewHTTPServer(handler, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
 	if cfg.DebugAddr != "" {
 		go serveDebug(cfg.DebugAddr, logger)
 	}
