@@ -132,7 +132,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	fmt.Fprintf(stdout, "todoapi listening on %s (docs: %s/docs, OpenAPI: %s/openapi.json)\n", base, base, base)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(listener) }()
+	go func() { errc <- srv.Serve(api.ProblemListener(listener)) }()
 	select {
 	case err := <-errc:
 		return err

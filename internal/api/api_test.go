@@ -59,7 +59,8 @@ func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
 		CORSOrigins: origins,
 	}))
-	srv.Config = api.NewHTTPServer(srv.Config.Handler, nil) // the production server's limits
+	srv.Config = api.NewHTTPServer(srv.Config.Handler, nil) // as in production
+	srv.Listener = api.ProblemListener(srv.Listener)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	admin, err := pgx.Connect(ctx, tdb.AdminURL)

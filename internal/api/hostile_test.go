@@ -263,13 +263,18 @@ func TestFraming400(t *testing.T) {
 		raw(t, e, head+"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"+chunked+smuggled, false), http.StatusBadRequest)
 	wantRawProblem(t, "Transfer-Encoding alone", raw(t, e, head+"Transfer-Encoding: chunked\r\n\r\n"+chunked+smuggled, false), http.StatusBadRequest)
 	wantRawProblem(t, "body shorter than Content-Length", raw(t, e, head+"Content-Length: 100\r\n\r\n"+body, true), http.StatusBadRequest)
+	// Refused by Go's server itself, before any handler: still problems.
+	wantRawProblem(t, "Transfer-Encoding gzip", raw(t, e, head+"Transfer-Encoding: gzip\r\n\r\n"+body, false), http.StatusNotImplemented)
+	wantRawProblem(t, "not HTTP", raw(t, e, "GARBAGE\r\n\r\n", false), http.StatusBadRequest)
+	wantRawProblem(t, "no Host", raw(t, e, "GET /healthz HTTP/1.1\r\n\r\n", false), http.StatusBadRequest)
 	if n := e.rowCount(t); n != 0 {
 		t.Errorf("rows: %d, want 0", n)
 	}
 }
 
 // TestHeaderLimit431: exactly 16 KB of request line and headers, as sent,
-// is served; one byte more is a problem+json 431, up to four times that.
+// is served; one byte more is a problem+json 431, from the API up to
+// MaxHeaderBytes and from Go's server (rewritten by ProblemListener) past it.
 func TestHeaderLimit431(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -282,6 +287,7 @@ func TestHeaderLimit431(t *testing.T) {
 	}
 	wantRawProblem(t, "16,385 bytes", raw(t, e, request(16<<10+1), false), http.StatusRequestHeaderFieldsTooLarge)
 	wantRawProblem(t, "64 KB", raw(t, e, request(64<<10), false), http.StatusRequestHeaderFieldsTooLarge)
+	wantRawProblem(t, "80 KB", raw(t, e, request(80<<10), false), http.StatusRequestHeaderFieldsTooLarge)
 }
 
 // TestOpenAPIFromTodoLimits: every enum and limit in the document is the
