@@ -82,6 +82,13 @@ func (l *LockedBuffer) String() string {
 	return l.b.String()
 }
 
+// Reset empties the buffer.
+func (l *LockedBuffer) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Reset()
+}
+
 func newStubServer(t testing.TB, store todo.Store) *stubServer {
 	t.Helper()
 	verifier, err := auth.NewVerifier(context.Background(), stubAuth)
