@@ -72,6 +72,9 @@ func TestUnencodableResponse500(t *testing.T) {
 		if etag := res.Header.Get("ETag"); etag != "" {
 			t.Errorf("%s: the 500 carries the failed answer's ETag %q", target, etag)
 		}
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: the 500 lost the headers every answer has: %v", target, res.Header)
+		}
 	}
 	if !strings.Contains(s.logs.String(), `"operation":"getTodo","method":"GET","path":"/v1/todos/`+id+`","status":500`) {
 		t.Errorf("access log does not record the 500:\n%s", s.logs)

@@ -76,7 +76,9 @@ func newServer(deps Deps) *server {
 		deps.Ready = func(context.Context) error { return nil }
 	}
 	router := chi.NewMux()
-	router.Use(requestID, accessLog(deps.Logger), recoverProblem(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), framing, formAsJSON)
+	// recoverProblem comes after the middleware that set the headers every
+	// answer needs (nosniff, CORS...): a 500 keeps those and drops the rest.
+	router.Use(requestID, accessLog(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), recoverProblem(deps.Logger), framing, formAsJSON)
 	router.NotFound(notFound)
 	router.MethodNotAllowed(methodNotAllowed(router))
 
