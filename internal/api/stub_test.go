@@ -32,7 +32,9 @@ func (s echoStore) Create(_ context.Context, _ todo.Caller, f todo.Fields, _ str
 	return todo.Todo{ID: "00000000-0000-4000-8000-000000000001", ListID: f.ListID, Title: f.Title, Description: f.Description,
 		Completed: f.Completed, DueAt: f.DueAt, CreatedAt: now, UpdatedAt: now, Version: 1}, false, s.err
 }
-func (s echoStore) Get(context.Context, todo.Caller, string) (todo.Todo, error) { return s.answer, s.err }
+func (s echoStore) Get(context.Context, todo.Caller, string) (todo.Todo, error) {
+	return s.answer, s.err
+}
 func (s echoStore) List(context.Context, todo.Caller, todo.ListParams) (todo.Page, error) {
 	return todo.Page{Items: []todo.Todo{s.answer}}, s.err
 }
