@@ -2,7 +2,9 @@ package db_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
@@ -93,5 +95,74 @@ func TestListsMigrationKeepsV3Data(t *testing.T) {
 				t.Errorf("%s: %+v", user, td)
 			}
 		}
+	}
+}
+
+// TestDueAtRangeMigrationClearsUnreadableDueDates: rows that version 4 let in
+// with a due date outside years 0001-9999 (UTC) lose that due date, through
+// the triggers (version bumped, audited), their stored idempotent responses
+// follow, other rows keep theirs, RLS stays forced, and afterwards the CHECK
+// refuses such a date.
+func TestDueAtRangeMigrationClearsUnreadableDueDates(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t)
+	ctx := context.Background()
+	if err := db.MigrateDown(tdb.OwnerURL, int(db.ExpectedVersion())-4); err != nil {
+		t.Fatalf("down to v4: %v", err)
+	}
+	admin := connect(t, tdb.AdminURL)
+	// The superuser stands in for the API of version 4 (RLS is forced even on
+	// the owner), sending times as pgx does: binary, any offset Go parsed.
+	east, west := time.FixedZone("", 23*3600+59*60), time.FixedZone("", -(23*3600+59*60))
+	_, err := admin.Exec(ctx, `WITH l AS (INSERT INTO lists (name, personal_of, created_by) VALUES ('Personal', 'alice', 'alice') RETURNING id)
+		INSERT INTO todos (id, list_id, user_id, title, due_at) SELECT v.id::uuid, l.id, 'alice', v.title, v.due_at FROM l, (VALUES
+		('00000000-0000-4000-8000-000000000001', 'too early', $1::timestamptz),
+		('00000000-0000-4000-8000-000000000002', 'too late', $2::timestamptz),
+		('00000000-0000-4000-8000-000000000003', 'fine', $3::timestamptz)) v(id, title, due_at)`,
+		time.Date(0, 1, 1, 0, 0, 0, 0, east), time.Date(9999, 12, 31, 23, 59, 59, 0, west), todo.MaxDueAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, response)
+		SELECT 'alice', 'k' || id, '\x00', to_jsonb(todos) FROM todos`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MigrateUp(ctx, tdb.OwnerURL); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+
+	rows, _ := admin.Query(ctx, `SELECT t.title, t.due_at IS NULL, t.version,
+		k.response->>'due_at' IS NULL AND k.response ? 'due_at',
+		EXISTS (SELECT FROM audit.todo_changes a WHERE a.todo_id = t.id AND a.action = 'UPDATE'
+			AND a.request_id = 'migration 000005_due_at_range' AND a.after->'due_at' = 'null')
+		FROM todos t JOIN idempotency_keys k ON k.key = 'k' || t.id ORDER BY t.id`)
+	type row struct {
+		Title                         string
+		Cleared                       bool
+		Version                       int64
+		ResponseCleared, AuditCleared bool
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []row{
+		{"too early", true, 2, true, true},
+		{"too late", true, 2, true, true},
+		{"fine", false, 1, false, false},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after the migration (-want +got):\n%s", diff)
+	}
+	for _, due := range []time.Time{todo.MinDueAt.Add(-time.Microsecond), todo.MaxDueAt.Add(time.Microsecond)} {
+		_, err := admin.Exec(ctx, `INSERT INTO todos (list_id, user_id, title, due_at) SELECT list_id, 'alice', 'x', $1 FROM todos LIMIT 1`, due)
+		if err == nil || !strings.Contains(err.Error(), "todos_due_at_range") {
+			t.Errorf("insert due %s after the migration: %v, want the CHECK to refuse it", due, err)
+		}
+	}
+	var forced bool
+	if err := admin.QueryRow(ctx, `SELECT bool_and(relforcerowsecurity) FROM pg_class
+		WHERE relname IN ('todos', 'idempotency_keys')`).Scan(&forced); err != nil || !forced {
+		t.Errorf("RLS still forced after the migration: %t (%v)", forced, err)
 	}
 }

@@ -76,7 +76,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		deps.MetricsHandler = m.handler
 	}
 	handler := api.NewServer(deps)
-	servers := []server{{apiLn, apiServer(handler, logger)}}
+	// The API's listener makes the few answers Go's server writes itself
+	// problem+json too.
+	servers := []server{{api.ProblemListener(apiLn), api.NewHTTPServer(handler, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))}}
 	if opsLn != nil {
 		servers = append(servers, server{opsLn, sideServer(opsMux(m.handler, handler), logger)})
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics (and /healthz, /readyz)\n", opsLn.Addr())
@@ -149,19 +151,6 @@ func serveAll(ctx context.Context, servers []server, unsafe <-chan error, logger
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// apiServer serves the API, with limits for clients on the open internet.
-func apiServer(h http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10, // a larger header (a huge token) gets 431
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
 }
 
 // sideServer serves an operator's endpoint (metrics, profiler), which has no

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,25 +29,7 @@ type env struct {
 	db    *db.DB
 	admin *pgx.Conn // superuser on the same database: the truth behind RLS
 	tdb   dbtest.TestDB
-	logs  *lockedBuffer // what the server logged
-}
-
-// lockedBuffer is a bytes.Buffer safe for the server's concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs  *api.LockedBuffer // what the server logged
 }
 
 func newEnv(t *testing.T) *env {
@@ -67,8 +47,8 @@ func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
-	srv := httptest.NewServer(api.NewServer(api.Deps{
+	logs := &api.LockedBuffer{}
+	srv := httptest.NewUnstartedServer(api.NewServer(api.Deps{
 		Todos:    db.NewTodoStore(database),
 		Lists:    db.NewListStore(database),
 		Verifier: verifier,
@@ -79,6 +59,9 @@ func newEnvWith(t *testing.T, cfg auth.Config, origins ...string) *env {
 		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
 		CORSOrigins: origins,
 	}))
+	srv.Config = api.NewHTTPServer(srv.Config.Handler, nil) // as in production
+	srv.Listener = api.ProblemListener(srv.Listener)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	admin, err := pgx.Connect(ctx, tdb.AdminURL)
 	if err != nil {
@@ -172,9 +155,13 @@ func (e *env) rowCount(t *testing.T) int {
 	return n
 }
 
-// wantProblem checks an RFC 9457 problem response with status.
+// wantProblem checks an RFC 9457 problem response with status, which says
+// nothing of Postgres, the schema or Go's internals.
 func wantProblem(t *testing.T, what string, res response, status int) {
 	t.Helper()
+	if leak := api.Leak(res.body); leak != "" {
+		t.Errorf("%s: body carries %q: %s", what, leak, res.body)
+	}
 	if res.status != status {
 		t.Errorf("%s: status %d, want %d: %s", what, res.status, status, res.body)
 		return

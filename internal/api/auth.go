@@ -56,6 +56,36 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	next(huma.WithValue(ctx, userKey{}, sub))
 }
 
+// singleValued refuses a request that repeats a parameter the operation takes
+// once (any query or header parameter whose schema is not an array, and
+// Authorization where a token is needed): which of the values was meant is
+// not for the server to guess. It reads the operation's own parameters, so
+// every operation gets it.
+func (s *server) singleValued(ctx huma.Context, next func(huma.Context)) {
+	op := ctx.Operation()
+	counts := map[string]int{}
+	ctx.EachHeader(func(name, _ string) { counts[http.CanonicalHeaderKey(name)]++ })
+	repeated := ""
+	if requiresToken(op.Security) && counts["Authorization"] > 1 {
+		repeated = "header Authorization"
+	}
+	u := ctx.URL()
+	query := u.Query()
+	for _, p := range op.Parameters {
+		if p.Schema != nil && p.Schema.Type == "array" {
+			continue
+		}
+		if p.In == "query" && len(query[p.Name]) > 1 || p.In == "header" && counts[http.CanonicalHeaderKey(p.Name)] > 1 {
+			repeated = p.In + " " + p.Name
+		}
+	}
+	if repeated != "" {
+		_ = huma.WriteErr(s.api, ctx, http.StatusBadRequest, repeated+" is given more than once: give it once")
+		return
+	}
+	next(ctx)
+}
+
 // bearerToken takes the token from an `Authorization: Bearer` header (the
 // scheme is case-insensitive); anything else yields "".
 func bearerToken(header string) string {

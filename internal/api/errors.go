@@ -1,9 +1,17 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -11,18 +19,187 @@ import (
 )
 
 func init() {
-	// Huma puts the Go error text into the body of every error it makes,
-	// 500s included. Server errors keep only their fixed message: the cause is
-	// logged by problem, never sent.
-	base := huma.NewError
-	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
-		if status >= http.StatusInternalServerError {
-			return base(status, http.StatusText(status))
-		}
-		return base(status, msg, errs...)
-	}
+	// Huma has no per-API setting for these two; they are process-wide.
 	// Lists are never null in the schema: handlers always return a slice.
 	huma.DefaultArrayNullable = false
+	// Member names are matched exactly when a body is validated (Huma
+	// defaults to ignoring case, and encoding/json would then fill a field
+	// from "Title" as well as from "title").
+	huma.ValidateStrictCasing = true
+}
+
+// jsonFormat is the API's one JSON format, for every request and response
+// body: bodies are decoded by decodeJSON, and responses arrive already
+// encoded by encodeFirst.
+var jsonFormat = huma.Format{
+	Marshal: func(w io.Writer, v any) error {
+		if b, ok := v.(encoded); ok {
+			_, err := w.Write(b)
+			return err
+		}
+		return huma.DefaultJSONFormat.Marshal(w, v)
+	},
+	Unmarshal: decodeJSON,
+}
+
+// encoded is a response body already turned into JSON.
+type encoded []byte
+
+// errNotEncodable is the panic of a response that cannot be encoded.
+var errNotEncodable = errors.New("the response could not be encoded")
+
+// encodeFirst is the API's one response transformer. It runs before Huma
+// writes the status line: it trims error bodies to what a client should hear
+// (forClient) and encodes the body, so a body that cannot be encoded (a time
+// JSON cannot hold) is a panic, which recoverProblem answers with a bare 500
+// that the access log and metrics count as 500, never a 2xx with half a body.
+func encodeFirst(_ huma.Context, _ string, v any) (any, error) {
+	if e, ok := v.(*huma.ErrorModel); ok {
+		v = forClient(e)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Errorf("%w: %w", errNotEncodable, err))
+	}
+	return encoded(buf.Bytes()), nil
+}
+
+// maxEcho caps the part of a client's value or member name that an error
+// echoes back.
+const maxEcho = 64
+
+// forClient is the problem a client sees: a 5xx says only its status (the
+// cause is logged, never sent), and a 4xx echoes at most maxEcho bytes of a
+// text value or location, and no objects or arrays (which could be the whole
+// body).
+func forClient(e *huma.ErrorModel) *huma.ErrorModel {
+	out := *e
+	if out.Status >= http.StatusInternalServerError {
+		out.Detail, out.Errors = http.StatusText(out.Status), nil
+		return &out
+	}
+	out.Errors = make([]*huma.ErrorDetail, len(e.Errors))
+	for i, d := range e.Errors {
+		d := *d
+		d.Location = truncate(d.Location, maxEcho)
+		switch v := d.Value.(type) {
+		case nil, bool, float64, int, int64, json.Number:
+		case string:
+			d.Value = truncate(v, maxEcho)
+		default:
+			d.Value = nil
+		}
+		out.Errors[i] = &d
+	}
+	return &out
+}
+
+// truncate cuts s to at most n bytes of whole characters, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// decodeJSON decodes a request body into v. A member name may appear only once
+// in an object, also ignoring case (encoding/json would silently keep one of
+// them), and its errors name what is wrong in JSON terms, never Go's.
+func decodeJSON(data []byte, v any) error {
+	if err := uniqueMembers(data); err != nil {
+		return err
+	}
+	err := json.Unmarshal(data, v)
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Errorf("member %q: expected %s, got %s", typ.Field, jsonType(typ.Type), typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Errorf("expected %s, got %s", jsonType(typ.Type), typ.Value)
+	case errors.As(err, &syntax):
+		return fmt.Errorf("the body is not valid JSON (at byte %d)", syntax.Offset)
+	}
+	return errors.New("the body does not have the expected members and types")
+}
+
+// uniqueMembers walks the JSON tokens of data and refuses an object that
+// names a member twice, ignoring case.
+func uniqueMembers(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	type object struct {
+		names     map[string]bool
+		expectKey bool
+	}
+	var stack []*object // nil entries are arrays
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1] != nil {
+			stack[n-1].expectKey = true
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return fmt.Errorf("the body is not valid JSON (at byte %d)", syntax.Offset)
+		} else if err != nil {
+			return errors.New("the body is not valid JSON: it ends too early")
+		}
+		if n := len(stack); n > 0 && stack[n-1] != nil && stack[n-1].expectKey {
+			if name, ok := tok.(string); ok {
+				folded := strings.ToLower(name)
+				if stack[n-1].names[folded] {
+					return fmt.Errorf("member %q appears more than once in an object (names are compared ignoring case)", truncate(name, maxEcho))
+				}
+				stack[n-1].names[folded] = true
+				stack[n-1].expectKey = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &object{names: map[string]bool{}, expectKey: true})
+		case json.Delim('['):
+			stack = append(stack, nil)
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+}
+
+// jsonType names a Go type as the JSON a client should send for it.
+func jsonType(t reflect.Type) string {
+	if t == reflect.TypeFor[time.Time]() {
+		return "an RFC 3339 date-time string"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }
 
 // problem maps a store error onto the HTTP error a client sees. Anything it
@@ -32,6 +209,7 @@ func (s *server) problem(ctx context.Context, err error) error {
 	case errors.Is(err, todo.ErrNotFound):
 		return huma.Error404NotFound("not found: it does not exist or is not shared with you")
 	case errors.Is(err, todo.ErrInvalid):
+		s.Logger.InfoContext(ctx, "the database refused a value", "err", err)
 		return huma.Error422UnprocessableEntity("a value is out of range or not valid text")
 	case errors.Is(err, todo.ErrForbidden):
 		return huma.Error403Forbidden("not allowed: your role in this list does not let you do this")
@@ -72,4 +250,14 @@ const retryAfter = "1"
 // unavailable is a 503 that tells the client when to retry.
 func unavailable(msg string) error {
 	return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable(msg), http.Header{"Retry-After": {retryAfter}})
+}
+
+// writeProblem answers with a problem+json body from outside Huma (the router's
+// own 404 and 405, framing errors, a panic). Its texts are fixed, never a
+// client's value or a Go error.
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	body, _ := json.Marshal(huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -48,13 +49,19 @@ func info(ctx context.Context) *requestInfo {
 	return ri
 }
 
-// observe times every operation, by its OperationID and status.
+// observe times every operation, by its OperationID and status. A handler
+// that panics (a response that cannot be encoded) is counted as the 500
+// recoverProblem answers.
 func (s *server) observe(ctx huma.Context, next func(huma.Context)) {
 	start := time.Now()
 	info(ctx.Context()).operation = ctx.Operation().OperationID
+	status := http.StatusInternalServerError
+	defer func() {
+		if s.Metrics != nil {
+			s.Metrics.requests.WithLabelValues(ctx.Operation().OperationID, strconv.Itoa(status)).
+				Observe(time.Since(start).Seconds())
+		}
+	}()
 	next(ctx)
-	if s.Metrics != nil {
-		s.Metrics.requests.WithLabelValues(ctx.Operation().OperationID, strconv.Itoa(ctx.Status())).
-			Observe(time.Since(start).Seconds())
-	}
+	status = ctx.Status()
 }

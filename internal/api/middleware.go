@@ -1,16 +1,20 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 )
@@ -87,23 +91,110 @@ func deadline(next http.Handler) http.Handler {
 }
 
 // recoverProblem turns a panic into a bare problem+json 500 and logs the stack;
-// the client never sees it.
+// the client never sees it. Headers set for the answer that failed (ETag,
+// Location...) are dropped: only those set before the handler ran stay.
 func recoverProblem(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			before := w.Header().Clone()
 			defer func() {
 				if v := recover(); v != nil {
 					if v == http.ErrAbortHandler {
 						panic(v)
 					}
 					logger.ErrorContext(r.Context(), "panic", "value", fmt.Sprint(v), "stack", string(debug.Stack()))
-					w.Header().Set("Content-Type", "application/problem+json")
-					w.WriteHeader(http.StatusInternalServerError)
-					_, _ = w.Write([]byte(`{"title":"Internal Server Error","status":500}`))
+					clear(w.Header())
+					maps.Copy(w.Header(), before)
+					writeProblem(w, http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError))
 				}
 			}()
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// maxHeaderBytes is the most a request line and its header fields may take,
+// counted as sent: "METHOD target HTTP/1.1\r\n", then "Name: value\r\n" for
+// each field (Host included), then "\r\n". More gets 431.
+const maxHeaderBytes = 16 << 10
+
+// headerBytes is the size of r's request line and header fields, as
+// maxHeaderBytes counts it.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2
+	}
+	for name, values := range r.Header {
+		for _, v := range values {
+			n += len(name) + 2 + len(v) + 2
+		}
+	}
+	return n + 2
+}
+
+// framing refuses what is not a well-framed, bounded request, before any
+// handler reads it, and reads the body here, once, for every operation:
+//   - a Transfer-Encoding: bodies are framed by Content-Length only, so a
+//     request with both can never be read two ways (RFC 9112 section 6.1;
+//     Go's server would drop the Content-Length and go on);
+//   - headers over maxHeaderBytes (431);
+//   - a body over maxBodyBytes (413), or one that cannot be read whole: shorter
+//     than its Content-Length, the client gone or too slow (400).
+//
+// After a refused body the connection is closed, as its bytes are not read.
+func framing(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		refuse := func(status int, detail string) {
+			w.Header().Set("Connection", "close")
+			writeProblem(w, status, detail)
+		}
+		if len(r.TransferEncoding) > 0 {
+			refuse(http.StatusBadRequest, "send the body with a Content-Length: Transfer-Encoding is not accepted")
+			return
+		}
+		if headerBytes(r) > maxHeaderBytes {
+			refuse(http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("the request line and headers take more than %d bytes", maxHeaderBytes))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			tooLarge := fmt.Sprintf("the body is larger than %d bytes", maxBodyBytes)
+			if r.ContentLength > maxBodyBytes {
+				refuse(http.StatusRequestEntityTooLarge, tooLarge)
+				return
+			}
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+			switch {
+			case err != nil:
+				refuse(http.StatusBadRequest, "the body could not be read whole: it is shorter than its Content-Length, or it stopped arriving")
+				return
+			case len(body) > maxBodyBytes:
+				refuse(http.StatusRequestEntityTooLarge, tooLarge)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// notFound answers a path the API does not serve.
+func notFound(w http.ResponseWriter, _ *http.Request) {
+	writeProblem(w, http.StatusNotFound, "no such path: /openapi.json lists them")
+}
+
+// methodNotAllowed answers a method the path does not serve, saying in Allow
+// which ones it does.
+func methodNotAllowed(router *chi.Mux) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if router.Match(chi.NewRouteContext(), m, r.URL.Path) {
+				allowed = append(allowed, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeProblem(w, http.StatusMethodNotAllowed, "this path does not serve this method: see Allow")
 	}
 }
 

@@ -5,8 +5,10 @@ package api
 
 import (
 	"context"
+	"log"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
@@ -21,6 +23,21 @@ const Version = "1.0.0"
 
 // maxBodyBytes caps request bodies: the largest valid todo is about 42 KB.
 const maxBodyBytes = 64 << 10
+
+// NewHTTPServer is the HTTP server for handler: timeouts, and room for the
+// headers that framing refuses with a problem+json 431 (past MaxHeaderBytes,
+// plus the 4 KB Go adds, Go's server itself answers a plain-text 431).
+func NewHTTPServer(handler http.Handler, errorLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    4 * maxHeaderBytes,
+		ErrorLog:          errorLog,
+	}
+}
 
 // Deps are what the server needs from the rest of the program.
 type Deps struct {
@@ -44,11 +61,14 @@ type Deps struct {
 
 type server struct {
 	Deps
-	api huma.API
+	api    huma.API
+	router *chi.Mux
 }
 
 // NewServer returns the whole HTTP API as one handler.
-func NewServer(deps Deps) http.Handler {
+func NewServer(deps Deps) http.Handler { return newServer(deps).router }
+
+func newServer(deps Deps) *server {
 	if deps.Cursors == nil {
 		panic("api: Deps.Cursors is required")
 	}
@@ -56,23 +76,30 @@ func NewServer(deps Deps) http.Handler {
 		deps.Ready = func(context.Context) error { return nil }
 	}
 	router := chi.NewMux()
-	router.Use(requestID, accessLog(deps.Logger), recoverProblem(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), formAsJSON)
+	// recoverProblem comes after the middleware that set the headers every
+	// answer needs (nosniff, CORS...): a 500 keeps those and drops the rest.
+	router.Use(requestID, accessLog(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), recoverProblem(deps.Logger), framing, formAsJSON)
+	router.NotFound(notFound)
+	router.MethodNotAllowed(methodNotAllowed(router))
 
 	config := huma.DefaultConfig("Todo API", Version)
 	config.Info.Description = "Each person's todos, kept apart by PostgreSQL row-level security. " +
 		"Every /v1 operation needs `Authorization: Bearer <JWT>`."
 	config.CreateHooks = nil // no $schema links in bodies
+	config.Formats = map[string]huma.Format{"application/json": jsonFormat, "json": jsonFormat}
+	config.Transformers = append(config.Transformers, encodeFirst) // last: it encodes
 	config.Servers = []*huma.Server{{URL: "/", Description: "This server"}}
 	config.DocsPath = "" // docsRoutes serves the docs UI from the binary
 	config.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 	}
-	s := &server{Deps: deps, api: humachi.New(router, config)}
-	s.api.UseMiddleware(s.observe, s.authenticate)
+	s := &server{Deps: deps, api: humachi.New(router, config), router: router}
+	s.api.UseMiddleware(s.observe, s.singleValued, s.authenticate)
 	s.routes()
+	applyLimits(s.api.OpenAPI())
 	docsRoutes(router)
 	if deps.MetricsHandler != nil {
 		router.Handle("/metrics", deps.MetricsHandler)
 	}
-	return router
+	return s
 }

@@ -19,10 +19,38 @@ import (
 // Omitted optional fields take their defaults. It is exported because Huma
 // flattens only exported embedded structs into a body's schema.
 type TodoFields struct {
-	Title       string     `json:"title" minLength:"1" maxLength:"500" pattern:"\\S" doc:"What to do."`
-	Description string     `json:"description,omitempty" maxLength:"10000" doc:"Free-form details."`
+	Title       string     `json:"title" pattern:"\\S" doc:"What to do."`
+	Description string     `json:"description,omitempty" doc:"Free-form details."`
 	Completed   bool       `json:"completed,omitempty" doc:"Whether it is done."`
 	DueAt       *time.Time `json:"due_at,omitempty" nullable:"true" doc:"When it is due, or null."`
+}
+
+// Resolve checks what the schema cannot say; see checkFields.
+func (b *TodoFields) Resolve(huma.Context) []error {
+	return checkFields(&b.Title, &b.Description, b.DueAt)
+}
+
+// checkFields checks the text and the due date of a body (each may be nil:
+// absent) against the domain's rules, as 422 details.
+func checkFields(title, description *string, dueAt *time.Time) []error {
+	var errs []error
+	for _, m := range []struct {
+		name string
+		text *string
+	}{{"title", title}, {"description", description}} {
+		if m.text == nil {
+			continue
+		}
+		if err := todo.CheckText(*m.text); err != nil {
+			errs = append(errs, &huma.ErrorDetail{Location: "body." + m.name, Message: err.Error()})
+		}
+	}
+	if dueAt != nil {
+		if err := todo.CheckDueAt(*dueAt); err != nil {
+			errs = append(errs, &huma.ErrorDetail{Location: "body.due_at", Message: err.Error()})
+		}
+	}
+	return errs
 }
 
 func (b TodoFields) fields() todo.Fields {
@@ -34,10 +62,15 @@ func (b TodoFields) fields() todo.Fields {
 // default (description "", completed false, no due date). A title cannot be
 // removed.
 type patchBody struct {
-	Title       optional[string]    `json:"title,omitempty" minLength:"1" maxLength:"500" pattern:"\\S" doc:"What to do; cannot be null."`
-	Description optional[string]    `json:"description,omitempty" maxLength:"10000" nullable:"true" doc:"Free-form details; null clears them."`
+	Title       optional[string]    `json:"title,omitempty" pattern:"\\S" doc:"What to do; cannot be null."`
+	Description optional[string]    `json:"description,omitempty" nullable:"true" doc:"Free-form details; null clears them."`
 	Completed   optional[bool]      `json:"completed,omitempty" nullable:"true" doc:"Whether it is done; null means false."`
 	DueAt       optional[time.Time] `json:"due_at,omitempty" nullable:"true" doc:"When it is due; null clears it."`
+}
+
+// Resolve checks what the schema cannot say; see checkFields.
+func (b *patchBody) Resolve(huma.Context) []error {
+	return checkFields(b.Title.ptr(), b.Description.ptr(), b.DueAt.ptr())
 }
 
 // patch turns the body into the domain's change, or a 422 for a null title.
@@ -54,8 +87,9 @@ func (b patchBody) patch() (todo.Patch, error) {
 	return p, nil
 }
 
-// optional is one member of a merge patch: absent (Set false), null (Null),
-// or a value. Its schema is T's; the field's tags add nullable where allowed.
+// optional is one member of a merge patch, or a query parameter: absent (Set
+// false), null (Null, in a body), or a value. Its schema is T's; the field's
+// tags add nullable where allowed.
 type optional[T any] struct {
 	Set, Null bool
 	Value     T
@@ -75,6 +109,12 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 func (optional[T]) Schema(r huma.Registry) *huma.Schema {
 	return r.Schema(reflect.TypeFor[T](), false, "")
 }
+
+// Receiver is where Huma parses a query parameter's value.
+func (o *optional[T]) Receiver() reflect.Value { return reflect.ValueOf(&o.Value).Elem() }
+
+// OnParamSet records whether the query parameter was given.
+func (o *optional[T]) OnParamSet(isSet bool, _ any) { o.Set = isSet }
 
 // ptr is the member's new value: nil when absent, T's zero value when null.
 func (o optional[T]) ptr() *T {
@@ -148,27 +188,34 @@ func (s *server) createTodo(ctx context.Context, in *createInput) (*createOutput
 }
 
 // FilterParams select todos, for lists and bulk actions. (Exported, as
-// Huma reads only exported embedded parameter structs.)
+// Huma reads only exported embedded parameter structs.) Times stay as the
+// client wrote them (the schema checks they are RFC 3339), for the next
+// page's link.
 type FilterParams struct {
-	ListID    string    `query:"list_id" format:"uuid" doc:"Only this list's todos; all my lists' when omitted."`
-	Completed string    `query:"completed" enum:"true,false" doc:"Only completed (true) or active (false) todos."`
-	Q         string    `query:"q" maxLength:"200" doc:"Only todos whose title contains this, ignoring case."`
-	DueBefore time.Time `query:"due_before" doc:"Only todos due before this time."`
-	DueAfter  time.Time `query:"due_after" doc:"Only todos due after this time."`
+	ListID    string         `query:"list_id" format:"uuid" doc:"Only this list's todos; all my lists' when omitted."`
+	Completed optional[bool] `query:"completed" doc:"Only completed (true) or active (false) todos; absent: both."`
+	Q         string         `query:"q" doc:"Only todos whose title contains this, ignoring case."`
+	DueBefore string         `query:"due_before" format:"date-time" doc:"Only todos due before this time."`
+	DueAfter  string         `query:"due_after" format:"date-time" doc:"Only todos due after this time."`
+}
+
+// Resolve checks the search text as text the database can hold.
+func (f *FilterParams) Resolve(huma.Context) []error {
+	if err := todo.CheckText(f.Q); err != nil {
+		return []error{&huma.ErrorDetail{Location: "query.q", Message: err.Error()}}
+	}
+	return nil
 }
 
 func (f FilterParams) filter() todo.Filter {
-	out := todo.Filter{ListID: f.ListID}
-	if f.Completed != "" {
-		done := f.Completed == "true"
-		out.Completed = &done
-	}
-	out.Query = f.Q
-	if !f.DueBefore.IsZero() {
-		out.DueBefore = &f.DueBefore
-	}
-	if !f.DueAfter.IsZero() {
-		out.DueAfter = &f.DueAfter
+	out := todo.Filter{ListID: f.ListID, Completed: f.Completed.ptr(), Query: f.Q}
+	for _, t := range []struct {
+		text string
+		to   **time.Time
+	}{{f.DueBefore, &out.DueBefore}, {f.DueAfter, &out.DueAfter}} {
+		if at, err := time.Parse(time.RFC3339Nano, t.text); err == nil { // the schema has checked it
+			*t.to = &at
+		}
 	}
 	return out
 }
@@ -179,25 +226,21 @@ func (f FilterParams) query() url.Values {
 	if f.ListID != "" {
 		q.Set("list_id", f.ListID)
 	}
-	if f.Completed != "" {
-		q.Set("completed", f.Completed)
+	if f.Completed.Set {
+		q.Set("completed", strconv.FormatBool(f.Completed.Value))
 	}
-	if f.Q != "" {
-		q.Set("q", f.Q)
-	}
-	if !f.DueBefore.IsZero() {
-		q.Set("due_before", f.DueBefore.Format(time.RFC3339Nano))
-	}
-	if !f.DueAfter.IsZero() {
-		q.Set("due_after", f.DueAfter.Format(time.RFC3339Nano))
+	for name, v := range map[string]string{"q": f.Q, "due_before": f.DueBefore, "due_after": f.DueAfter} {
+		if v != "" {
+			q.Set(name, v)
+		}
 	}
 	return q
 }
 
 type listInput struct {
 	FilterParams
-	Sort   string `query:"sort" enum:"-created_at,created_at,due_at,-due_at,title,-title" default:"-created_at" doc:"Order; - for descending. Todos without a due date count as due last."`
-	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size."`
+	Sort   string `query:"sort" doc:"Order; - for descending. Todos without a due date count as due last."`
+	Limit  int    `query:"limit" doc:"Page size."`
 	Cursor string `query:"cursor" maxLength:"2048" doc:"next_cursor of the previous page, with the same sort."`
 }
 
@@ -211,6 +254,12 @@ type listOutput struct {
 
 func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, error) {
 	c := caller(ctx)
+	if in.Sort == "" {
+		in.Sort = todo.DefaultSort
+	}
+	if in.Limit == 0 {
+		in.Limit = todo.DefaultPageSize
+	}
 	p := todo.ListParams{Filter: in.filter(), Sort: in.Sort, Limit: in.Limit}
 	if in.Cursor != "" {
 		after, err := s.Cursors.Decode(in.Cursor, c.UserID, in.Sort)
@@ -345,9 +394,9 @@ type deleteAllInput struct {
 }
 
 func (s *server) deleteCompleted(ctx context.Context, in *deleteAllInput) (*countOutput, error) {
-	if in.Completed != "true" {
+	if !in.Completed.Set || !in.Completed.Value {
 		return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "query.completed",
-			Message: "deleting many todos needs completed=true (clear completed)", Value: in.Completed})
+			Message: "clear completed needs completed=true"})
 	}
 	n, err := s.Todos.DeleteAll(ctx, caller(ctx), in.filter())
 	if err != nil {

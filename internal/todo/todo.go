@@ -14,6 +14,7 @@ const (
 	MaxDescriptionLen = 10000
 	MaxPageSize       = 100
 	DefaultPageSize   = 20
+	MaxQueryLen       = 200 // a list's title search (q)
 )
 
 // Errors every Store returns, so that callers never inspect database errors.

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const todo: Todo = created.data;
   const etag = created.response.headers.get("ETag") ?? fail("create: no ETag", 0, null);
 
-  const list = await api.GET("/v1/todos", { params: { query: { sort: "due_at", limit: 10, completed: "false" } } });
+  const list = await api.GET("/v1/todos", { params: { query: { sort: "due_at", limit: 10, completed: false } } });
   if (!list.data) fail("list", list.response.status, list.error);
   const items: Todo[] = list.data.items;
   const next: string | null = list.data.next_cursor;
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   if (!summary.data) fail("summary", summary.response.status, summary.error);
   const counts: Summary = summary.data;
 
-  const cleared = await api.DELETE("/v1/todos", { params: { query: { completed: "true" } } });
+  const cleared = await api.DELETE("/v1/todos", { params: { query: { completed: true } } });
   if (!cleared.data) fail("clear completed", cleared.response.status, cleared.error);
 
   console.log(JSON.stringify({

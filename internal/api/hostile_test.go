@@ -1,0 +1,346 @@
+package api_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/todoapi/todoapi/internal/todo"
+)
+
+// errorAt is the location of a problem's first detail.
+func errorAt(t *testing.T, res response) string {
+	t.Helper()
+	errs, _ := res.json(t)["errors"].([]any)
+	if len(errs) == 0 {
+		return ""
+	}
+	loc, _ := errs[0].(map[string]any)["location"].(string)
+	return loc
+}
+
+// TestDueAtOutOfRange422: a due date whose UTC instant is outside years
+// 0001-9999, or whose offset is 24:00 or more, is refused by the API itself
+// (the location says which member) on every write; the edges are stored and
+// read back.
+func TestDueAtOutOfRange422(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := token(t, "alice")
+	path := "/v1/todos/" + e.create(t, alice, `{"title":"keep me"}`)["id"].(string)
+	before := e.rowCount(t)
+	for _, due := range []string{"0000-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "0000-12-31T23:59:59Z",
+		"2027-01-01T00:00:00+24:00", "2027-01-01T00:00:00-23:60", "10000-01-01T00:00:00Z"} {
+		for _, w := range []struct{ method, path string }{{http.MethodPost, "/v1/todos"}, {http.MethodPut, path}, {http.MethodPatch, path}} {
+			res := e.call(t, w.method, w.path, alice, `{"title":"x","due_at":"`+due+`"}`)
+			wantProblem(t, w.method+" due_at "+due, res, http.StatusUnprocessableEntity)
+			if loc := errorAt(t, res); res.status == http.StatusUnprocessableEntity && loc != "body.due_at" {
+				t.Errorf("%s due_at %s: refused at %q, want body.due_at (by the API, not the database): %s", w.method, due, loc, res.body)
+			}
+		}
+	}
+	if n := e.rowCount(t); n != before {
+		t.Errorf("rows: %d, want %d", n, before)
+	}
+	for _, due := range []string{"0001-01-01T00:00:00Z", "0001-01-01T23:59:00+23:59", "9999-12-31T23:59:59.999999Z", "9999-12-31T00:00:00-23:59"} {
+		created := e.create(t, alice, `{"title":"edge","due_at":"`+due+`"}`)
+		res := e.call(t, http.MethodGet, "/v1/todos/"+created["id"].(string), alice, "")
+		if res.status != http.StatusOK || res.json(t)["due_at"] == nil {
+			t.Errorf("due_at %s: read back %d %s", due, res.status, res.body)
+		}
+	}
+	if res := e.call(t, http.MethodGet, "/v1/todos?sort=due_at&limit=100", alice, ""); res.status != http.StatusOK {
+		t.Errorf("list with the edges: %d %s", res.status, res.body)
+	}
+}
+
+// TestNULText422: Postgres text cannot hold NUL; the API says so itself, at
+// the member, and no database message reaches the client.
+func TestNULText422(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := token(t, "alice")
+	path := "/v1/todos/" + e.create(t, alice, `{"title":"keep me"}`)["id"].(string)
+	cases := []struct{ method, path, body, at string }{
+		{http.MethodPost, "/v1/todos", `{"title":"a\u0000b"}`, "body.title"},
+		{http.MethodPost, "/v1/todos", `{"title":"a","description":"\u0000"}`, "body.description"},
+		{http.MethodPut, path, `{"title":"a\u0000"}`, "body.title"},
+		{http.MethodPatch, path, `{"title":"\u0000x"}`, "body.title"},
+		{http.MethodPatch, path, `{"description":"x\u0000"}`, "body.description"},
+		{http.MethodGet, "/v1/todos?q=a%00b", "", "query.q"},
+	}
+	for _, c := range cases {
+		res := e.call(t, c.method, c.path, alice, c.body)
+		wantProblem(t, c.method+" "+c.body+c.path, res, http.StatusUnprocessableEntity)
+		if loc := errorAt(t, res); loc != c.at {
+			t.Errorf("%s %s: refused at %q, want %s: %s", c.method, c.body, loc, c.at, res.body)
+		}
+	}
+}
+
+// TestDuplicateMembers400: a member given twice (also in another case) is
+// refused, never resolved; member names are exact.
+func TestDuplicateMembers400(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := token(t, "alice")
+	path := "/v1/todos/" + e.create(t, alice, `{"title":"keep me"}`)["id"].(string)
+	before := e.rowCount(t)
+	cases := []struct {
+		method, path, body string
+		status             int
+	}{
+		{http.MethodPost, "/v1/todos", `{"title":"a","title":"b"}`, 400},
+		{http.MethodPost, "/v1/todos", `{"title":"ok","Title":"   "}`, 400},
+		{http.MethodPost, "/v1/todos", `{"title":"ok","TITLE":"ok"}`, 400},
+		{http.MethodPut, path, `{"title":"x","completed":true,"Completed":false}`, 400},
+		{http.MethodPatch, path, `{"completed":true,"completed":false}`, 400},
+		{http.MethodPatch, "/v1/todos", `{"completed":true,"completed":false}`, 400},
+		{http.MethodPost, "/v1/todos", `{"Title":"x"}`, 422},
+		{http.MethodPatch, path, `{"Completed":true}`, 422},
+	}
+	for _, c := range cases {
+		wantProblem(t, c.method+" "+c.body, e.call(t, c.method, c.path, alice, c.body), c.status)
+	}
+	if n := e.rowCount(t); n != before {
+		t.Errorf("rows: %d, want %d", n, before)
+	}
+	if got := e.call(t, http.MethodGet, path, alice, "").json(t); got["completed"] != false || got["title"] != "keep me" {
+		t.Errorf("todo changed: %v", got)
+	}
+}
+
+// TestRepeatedParameters400: a parameter an operation takes once, given
+// twice, is refused before anything happens.
+func TestRepeatedParameters400(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := token(t, "alice")
+	e.create(t, alice, `{"title":"done","completed":true}`)
+	for _, target := range []string{
+		"DELETE /v1/todos?completed=true&completed=false",
+		"PATCH /v1/todos?completed=false&completed=true",
+		"GET /v1/todos?limit=1&limit=2",
+		"GET /v1/todos?sort=title&sort=-title",
+		"GET /v1/todos?q=a&q=b",
+	} {
+		method, path, _ := strings.Cut(target, " ")
+		body := ""
+		if method == http.MethodPatch {
+			body = `{"completed":true}`
+		}
+		wantProblem(t, target, e.call(t, method, path, alice, body), http.StatusBadRequest)
+	}
+	if n := e.rowCount(t); n != 1 {
+		t.Errorf("rows: %d, want 1: a refused request deleted", n)
+	}
+	twice := func(name, first, second string) response {
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/todos", strings.NewReader(`{"title":"x"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+alice)
+		req.Header.Set(name, first)
+		req.Header.Add(name, second)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return response{status: res.StatusCode, header: res.Header, body: b}
+	}
+	wantProblem(t, "two Authorization headers", twice("Authorization", "Bearer "+alice, "Bearer "+token(t, "bob")), http.StatusBadRequest)
+	wantProblem(t, "two Idempotency-Keys", twice("Idempotency-Key", "a", "b"), http.StatusBadRequest)
+	if n := e.rowCount(t); n != 1 {
+		t.Errorf("rows: %d, want 1", n)
+	}
+}
+
+// TestErrorsSpeakJSON: what is wrong is said in the client's terms (member,
+// expected type), never in Go's (wantProblem refuses Go's words), and at
+// most a little of the client's value is echoed.
+func TestErrorsSpeakJSON(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := token(t, "alice")
+	path := "/v1/todos/" + e.create(t, alice, `{"title":"keep me"}`)["id"].(string)
+	big := strings.Repeat("x", 60<<10)
+	cases := []struct {
+		method, path, body string
+		status             int
+	}{
+		{http.MethodPost, "/v1/todos", `{"title":`, 400},
+		{http.MethodPost, "/v1/todos", `Nope`, 400},
+		{http.MethodPost, "/v1/todos", `{"title":"x"} {"title":"y"}`, 400},
+		{http.MethodPost, "/v1/todos", `{"title":"x","completed":"yes"}`, 422},
+		{http.MethodPost, "/v1/todos", `{"title":"x","due_at":"garbage"}`, 422},
+		{http.MethodPost, "/v1/todos", `{"title":5}`, 422},
+		{http.MethodPatch, path, `{"completed":"yes"}`, 422},
+		{http.MethodPatch, path, `{"due_at":"tomorrow"}`, 422},
+		{http.MethodPatch, "/v1/todos", `{"completed":1}`, 422},
+		{http.MethodGet, "/v1/todos?due_before=garbage", "", 422},
+		{http.MethodGet, "/v1/todos?limit=x", "", 422},
+		{http.MethodGet, "/v1/todos?completed=yes", "", 422},
+		{http.MethodPost, "/v1/todos", `{"title":"` + big, 400},
+		{http.MethodPost, "/v1/todos", `{"title":"` + big + `"}`, 422},
+		{http.MethodPost, "/v1/todos", `{"title":"x","` + big + `":1}`, 422},
+	}
+	for _, c := range cases {
+		res := e.call(t, c.method, c.path, alice, c.body)
+		wantProblem(t, fmt.Sprintf("%s %s %.40s", c.method, c.path, c.body), res, c.status)
+		if len(res.body) > 1024 {
+			t.Errorf("%s %.40s: a %d-byte answer echoes the request", c.method, c.body, len(res.body))
+		}
+	}
+}
+
+// TestEveryErrorIsProblemJSON: the router's own answers are problems too.
+func TestEveryErrorIsProblemJSON(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := token(t, "alice")
+	wantProblem(t, "unknown path", e.call(t, http.MethodGet, "/nope", alice, ""), http.StatusNotFound)
+	res := e.call(t, http.MethodPut, "/v1/todos", alice, `{"title":"x"}`)
+	wantProblem(t, "PUT /v1/todos", res, http.StatusMethodNotAllowed)
+	if allow := res.header.Get("Allow"); allow != "GET, POST, PATCH, DELETE" {
+		t.Errorf("Allow %q", allow)
+	}
+	wantProblem(t, "body too large", e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"`+strings.Repeat("a", 64<<10)+`"}`),
+		http.StatusRequestEntityTooLarge)
+	wantProblem(t, "text/plain", e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"x"}`, "Content-Type", "text/plain"),
+		http.StatusUnsupportedMediaType)
+	wantProblem(t, "17 KB header", e.call(t, http.MethodGet, "/v1/todos", alice, "", "X-Pad", strings.Repeat("a", 17<<10)),
+		http.StatusRequestHeaderFieldsTooLarge)
+}
+
+// raw sends request bytes on a connection of their own and returns all that
+// comes back until the server closes it.
+func raw(t *testing.T, e *env, request string, halfClose bool) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Minute)) // a guard against a hang, not an assertion
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	if halfClose {
+		_ = conn.(*net.TCPConn).CloseWrite()
+	}
+	b, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("the server did not close the connection: %v (got %q)", err, b)
+	}
+	return string(b)
+}
+
+// wantRawProblem checks that got is exactly one problem+json response with status.
+func wantRawProblem(t *testing.T, what, got string, status int) {
+	t.Helper()
+	if !strings.HasPrefix(got, fmt.Sprintf("HTTP/1.1 %d ", status)) || strings.Count(got, "HTTP/1.1 ") != 1 ||
+		!strings.Contains(got, "\r\nContent-Type: application/problem+json\r\n") {
+		t.Errorf("%s: want one %d problem+json and the connection closed, got:\n%s", what, status, got)
+	}
+}
+
+// TestFraming400: over a real connection to the production server's
+// configuration, what cannot be framed one way only is refused and the
+// connection closed, so nothing after it is read as another request.
+func TestFraming400(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := token(t, "alice")
+	head := "POST /v1/todos HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer " + alice + "\r\nContent-Type: application/json\r\n"
+	smuggled := "GET /healthz HTTP/1.1\r\nHost: api\r\n\r\n"
+	body := `{"title":"x"}`
+	chunked := fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+	wantRawProblem(t, "Content-Length and Transfer-Encoding",
+		raw(t, e, head+"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"+chunked+smuggled, false), http.StatusBadRequest)
+	wantRawProblem(t, "Transfer-Encoding alone", raw(t, e, head+"Transfer-Encoding: chunked\r\n\r\n"+chunked+smuggled, false), http.StatusBadRequest)
+	wantRawProblem(t, "body shorter than Content-Length", raw(t, e, head+"Content-Length: 100\r\n\r\n"+body, true), http.StatusBadRequest)
+	// Refused by Go's server itself, before any handler: still problems.
+	wantRawProblem(t, "Transfer-Encoding gzip", raw(t, e, head+"Transfer-Encoding: gzip\r\n\r\n"+body, false), http.StatusNotImplemented)
+	wantRawProblem(t, "not HTTP", raw(t, e, "GARBAGE\r\n\r\n", false), http.StatusBadRequest)
+	wantRawProblem(t, "no Host", raw(t, e, "GET /healthz HTTP/1.1\r\n\r\n", false), http.StatusBadRequest)
+	if n := e.rowCount(t); n != 0 {
+		t.Errorf("rows: %d, want 0", n)
+	}
+}
+
+// TestHeaderLimit431: exactly 16 KB of request line and headers, as sent,
+// is served; one byte more is a problem+json 431, from the API up to
+// MaxHeaderBytes and from Go's server (rewritten by ProblemListener) past it.
+func TestHeaderLimit431(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	request := func(size int) string {
+		const line, host, pad, end = "GET /healthz HTTP/1.1\r\n", "Host: api\r\n", "X-Pad: \r\n", "Connection: close\r\n\r\n"
+		return line + host + "X-Pad: " + strings.Repeat("a", size-len(line+host+pad+end)) + "\r\n" + end
+	}
+	if got := raw(t, e, request(16<<10), false); !strings.HasPrefix(got, "HTTP/1.1 200 ") {
+		t.Errorf("16,384 bytes: %.200s", got)
+	}
+	wantRawProblem(t, "16,385 bytes", raw(t, e, request(16<<10+1), false), http.StatusRequestHeaderFieldsTooLarge)
+	wantRawProblem(t, "64 KB", raw(t, e, request(64<<10), false), http.StatusRequestHeaderFieldsTooLarge)
+	wantRawProblem(t, "80 KB", raw(t, e, request(80<<10), false), http.StatusRequestHeaderFieldsTooLarge)
+}
+
+// TestOpenAPIFromTodoLimits: every enum and limit in the document is the
+// todo package's constant, and validation enforces the same numbers.
+func TestOpenAPIFromTodoLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := token(t, "alice")
+	doc := e.call(t, http.MethodGet, "/openapi.json", "", "").json(t)
+	at := func(v any, path ...string) any {
+		for _, p := range path {
+			m, _ := v.(map[string]any)
+			v = m[p]
+		}
+		return v
+	}
+	params := map[string]any{}
+	for _, p := range at(doc, "paths", "/v1/todos", "get", "parameters").([]any) {
+		params[at(p, "name").(string)] = at(p, "schema")
+	}
+	wantSame := func(what string, got, want any) {
+		t.Helper()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	wantSame("completed type", at(params["completed"], "type"), "boolean")
+	wantSame("sort enum", at(params["sort"], "enum"), todo.Sorts)
+	wantSame("sort default", at(params["sort"], "default"), todo.DefaultSort)
+	wantSame("limit", []any{at(params["limit"], "minimum"), at(params["limit"], "maximum"), at(params["limit"], "default")},
+		[]any{1, todo.MaxPageSize, todo.DefaultPageSize})
+	wantSame("q maxLength", at(params["q"], "maxLength"), todo.MaxQueryLen)
+	for _, op := range [][]string{{"/v1/todos", "post"}, {"/v1/todos/{id}", "put"}, {"/v1/todos/{id}", "patch"}} {
+		var schema any
+		for _, content := range at(doc, "paths", op[0], op[1], "requestBody", "content").(map[string]any) {
+			schema = at(content, "schema")
+		}
+		ref, _ := at(schema, "$ref").(string)
+		props := at(doc, append([]string{"components", "schemas"}, strings.TrimPrefix(ref, "#/components/schemas/"), "properties")...)
+		wantSame(op[1]+" title", []any{at(props, "title", "minLength"), at(props, "title", "maxLength")}, []any{1, todo.MaxTitleLen})
+		wantSame(op[1]+" description", at(props, "description", "maxLength"), todo.MaxDescriptionLen)
+	}
+
+	ok := func(query string) {
+		if res := e.call(t, http.MethodGet, "/v1/todos?"+query, alice, ""); res.status != http.StatusOK {
+			t.Errorf("%s: %d %s", query, res.status, res.body)
+		}
+	}
+	ok(fmt.Sprintf("limit=%d&sort=%s&q=%s&completed=true", todo.MaxPageSize, todo.Sorts[len(todo.Sorts)-1], strings.Repeat("a", todo.MaxQueryLen)))
+	for _, bad := range []string{fmt.Sprintf("limit=%d", todo.MaxPageSize+1), "sort=bogus", "q=" + strings.Repeat("a", todo.MaxQueryLen+1)} {
+		wantProblem(t, bad, e.call(t, http.MethodGet, "/v1/todos?"+bad, alice, ""), http.StatusUnprocessableEntity)
+	}
+	wantProblem(t, "title too long", e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"`+strings.Repeat("é", todo.MaxTitleLen+1)+`"}`),
+		http.StatusUnprocessableEntity)
+	e.create(t, alice, `{"title":"`+strings.Repeat("é", todo.MaxTitleLen)+`"}`)
+}
