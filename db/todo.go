@@ -276,21 +276,40 @@ func (s *TodoStore) List(ctx context.Context, c todo.Caller, p todo.ListParams) 
 	}
 	page := todo.Page{Items: make([]todo.Todo, 0, p.Limit+1)}
 	var key any // the sort key, which the cursor takes from the todo itself
-	err = s.db.asUser(ctx, c, true, query, args, func(rows pgx.Rows) error {
-		for rows.Next() {
-			if len(page.Items) == p.Limit { // the extra row: there is a next page
-				page.Next = todo.After(p.Sort, page.Items[len(page.Items)-1])
-				return nil
+	err = s.inList(ctx, c, true, p.ListID, func(b *pgx.Batch) {
+		b.Queue(query, args...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				if len(page.Items) == p.Limit { // the extra row: there is a next page
+					page.Next = todo.After(p.Sort, page.Items[len(page.Items)-1])
+					return nil
+				}
+				var t todo.Todo
+				if err := rows.Scan(into(&t, &key)...); err != nil {
+					return err
+				}
+				page.Items = append(page.Items, t)
 			}
-			var t todo.Todo
-			if err := rows.Scan(into(&t, &key)...); err != nil {
-				return err
-			}
-			page.Items = append(page.Items, t)
-		}
-		return rows.Err()
+			return rows.Err()
+		})
 	})
 	return page, err
+}
+
+// inList runs queue's statements, and with a list named, asks in the same
+// transaction whether the caller can see that list: one they cannot is
+// ErrNotFound, whatever the statements found (nothing).
+func (s *TodoStore) inList(ctx context.Context, c todo.Caller, readOnly bool, list string, queue func(*pgx.Batch)) error {
+	visible := true
+	err := s.db.send(ctx, c, readOnly, func(b *pgx.Batch) {
+		queue(b)
+		if list != "" {
+			b.Queue(listVisible, list).QueryRow(func(row pgx.Row) error { return row.Scan(&visible) })
+		}
+	})
+	if err == nil && !visible {
+		return todo.ErrNotFound
+	}
+	return err
 }
 
 const summary = `SELECT count(*), count(*) FILTER (WHERE NOT completed), count(*) FILTER (WHERE completed)
@@ -300,11 +319,10 @@ FROM todos WHERE `
 func (s *TodoStore) Summary(ctx context.Context, c todo.Caller, listID string) (todo.Summary, error) {
 	var sum todo.Summary
 	cond, args := where(todo.Filter{ListID: listID}, nil)
-	err := s.db.asUser(ctx, c, true, summary+cond, args, func(rows pgx.Rows) error {
-		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
-			return struct{}{}, row.Scan(&sum.Total, &sum.Active, &sum.Completed)
+	err := s.inList(ctx, c, true, listID, func(b *pgx.Batch) {
+		b.Queue(summary+cond, args...).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&sum.Total, &sum.Active, &sum.Completed)
 		})
-		return err
 	})
 	return sum, err
 }
@@ -381,14 +399,11 @@ func (s *TodoStore) bulk(ctx context.Context, c todo.Caller, f todo.Filter, narr
 changed AS (%s RETURNING 1)
 SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM selected) - (SELECT count(*) FROM changed)`,
 		cond, narrow(v), write(v))
-	var b todo.Bulk
-	err := s.db.asUser(ctx, c, false, query, args, func(rows pgx.Rows) error {
-		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
-			return struct{}{}, row.Scan(&b.Changed, &b.ReadOnly)
-		})
-		return err
+	var n todo.Bulk
+	err := s.inList(ctx, c, false, f.ListID, func(b *pgx.Batch) {
+		b.Queue(query, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&n.Changed, &n.ReadOnly) })
 	})
-	return b, err
+	return n, err
 }
 
 // SetCompleted marks every todo that f selects; see todo.Store.

@@ -283,3 +283,23 @@ func (s *server) acceptInvitation(ctx context.Context, in *acceptInvitationInput
 	}
 	return &joinedOutput{Body: j}, nil
 }
+
+type listTodosInput struct {
+	ListPath
+	FilterParams
+	PageParams
+}
+
+func (s *server) listTodosOfList(ctx context.Context, in *listTodosInput) (*listOutput, error) {
+	return s.page(ctx, in.ListID, in.FilterParams, in.PageParams, "/v1/lists/"+in.ListID+"/todos", false)
+}
+
+type createTodoInListInput struct {
+	ListPath
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" pattern:"^[!-~]+$" doc:"Makes retries safe: a repeat of the same request with the same key within 24 hours returns the first response and creates nothing."`
+	Body           TodoFields
+}
+
+func (s *server) createTodoInList(ctx context.Context, in *createTodoInListInput) (*createOutput, error) {
+	return s.create(ctx, in.ListID, in.Body, in.IdempotencyKey)
+}

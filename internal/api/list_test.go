@@ -111,6 +111,21 @@ func TestSharingMatrix(t *testing.T) {
 		{"create a todo in it", func(t *testing.T, sh shared, role string) response {
 			return e.call(t, http.MethodPost, "/v1/todos", sh.tok[role], `{"title":"x","list_id":"`+sh.list+`"}`)
 		}, all(201, 201, 403, 404)},
+		{"create a todo in it by its path", func(t *testing.T, sh shared, role string) response {
+			return sh.call(t, role, http.MethodPost, "/todos", `{"title":"x"}`)
+		}, all(201, 201, 403, 404)},
+		{"list its todos", func(t *testing.T, sh shared, role string) response {
+			return sh.call(t, role, http.MethodGet, "/todos", "")
+		}, all(200, 200, 200, 404)},
+		{"filter my todos by it", func(t *testing.T, sh shared, role string) response {
+			return e.call(t, http.MethodGet, "/v1/todos?list_id="+sh.list, sh.tok[role], "")
+		}, all(200, 200, 200, 404)},
+		{"count its todos", func(t *testing.T, sh shared, role string) response {
+			return e.call(t, http.MethodGet, "/v1/todos/summary?list_id="+sh.list, sh.tok[role], "")
+		}, all(200, 200, 200, 404)},
+		{"toggle all of it", func(t *testing.T, sh shared, role string) response {
+			return e.call(t, http.MethodPatch, "/v1/todos?list_id="+sh.list, sh.tok[role], `{"completed":true}`)
+		}, all(200, 200, 200, 404)},
 		{"read a todo", onTodo(http.MethodGet, ""), all(200, 200, 200, 404)},
 		{"change a todo", onTodo(http.MethodPatch, `{"completed":true}`), all(200, 200, 403, 404)},
 		{"replace a todo", onTodo(http.MethodPut, `{"title":"y"}`), all(200, 200, 403, 404)},
@@ -143,13 +158,13 @@ func TestSharedListsAreSeenByMembersOnly(t *testing.T) {
 	for _, role := range roles {
 		lists := items(t, e.call(t, http.MethodGet, "/v1/lists", sh.tok[role], ""))
 		todos := items(t, e.call(t, http.MethodGet, "/v1/todos", sh.tok[role], ""))
-		inList := items(t, e.call(t, http.MethodGet, "/v1/todos?list_id="+sh.list, sh.tok[role], ""))
 		if role == "stranger" {
-			if len(lists) != 0 || len(todos) != 0 || len(inList) != 0 {
-				t.Errorf("the stranger sees %d lists, %d todos, %d in the list", len(lists), len(todos), len(inList))
+			if len(lists) != 0 || len(todos) != 0 {
+				t.Errorf("the stranger sees %d lists, %d todos", len(lists), len(todos))
 			}
 			continue
 		}
+		inList := items(t, sh.call(t, role, http.MethodGet, "/todos", ""))
 		if len(lists) != 1 || lists[0]["my_role"] != role || lists[0]["member_count"] != float64(3) || len(todos) != 1 || len(inList) != 1 {
 			t.Errorf("%s sees lists %v and %d todos, %d in the list", role, lists, len(todos), len(inList))
 		}
@@ -209,8 +224,11 @@ func TestRevocationIsImmediate(t *testing.T) {
 			t.Errorf("removed, %s: %d, want 404: %s", what, res.status, res.body)
 		}
 	}
+	if res := e.call(t, http.MethodGet, "/v1/todos?limit=1&list_id="+sh.list+"&cursor="+cursor, bob, ""); res.status != http.StatusNotFound {
+		t.Errorf("removed, the next page of the list: %d, want 404", res.status)
+	}
 	for what, path := range map[string]string{
-		"next page": "/v1/todos?limit=1&list_id=" + sh.list + "&cursor=" + cursor,
+		"next page": "/v1/todos?limit=1&cursor=" + cursor,
 		"all todos": "/v1/todos",
 		"summary":   "/v1/todos/summary",
 		"lists":     "/v1/lists",

@@ -44,8 +44,8 @@ func TestOpenAPIAndDocs(t *testing.T) {
 			}
 		}
 	}
-	if ops != 22 {
-		t.Errorf("%d /v1 operations documented, want 22", ops)
+	if ops != 24 {
+		t.Errorf("%d /v1 operations documented, want 24", ops)
 	}
 	if strings.Contains(string(res.body), "$schema") {
 		t.Error("document describes $schema members in bodies")

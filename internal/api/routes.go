@@ -66,6 +66,10 @@ func (s *server) routes() {
 		http.StatusOK, 400, 403, 404, 412, 413, 415, 422), s.renameList)
 	huma.Register(s.api, listOp("deleteList", http.MethodDelete, "/v1/lists/{list_id}", "Delete a list and its todos (owners)",
 		http.StatusNoContent, 403, 404, 412, 422), s.deleteList)
+	huma.Register(s.api, listOp("listTodosOfList", http.MethodGet, "/v1/lists/{list_id}/todos", "List a list's todos: filters, sort, cursor pages",
+		http.StatusOK, 400, 404, 422), s.listTodosOfList)
+	huma.Register(s.api, listOp("createTodoInList", http.MethodPost, "/v1/lists/{list_id}/todos", "Create a todo in a list (owners and editors)",
+		http.StatusCreated, 400, 403, 404, 413, 415, 422), s.createTodoInList)
 	huma.Register(s.api, listOp("listMembers", http.MethodGet, "/v1/lists/{list_id}/members", "List a list's members",
 		http.StatusOK, 404, 422), s.listMembers)
 	huma.Register(s.api, listOp("addMember", http.MethodPost, "/v1/lists/{list_id}/members", "Add a member by user id (owners)",

@@ -178,13 +178,23 @@ type createOutput struct {
 }
 
 func (s *server) createTodo(ctx context.Context, in *createInput) (*createOutput, error) {
-	f := in.Body.fields()
-	f.ListID = in.Body.ListID
-	t, _, err := s.Todos.Create(ctx, caller(ctx), f, in.IdempotencyKey)
+	return s.create(ctx, in.Body.ListID, in.Body.TodoFields, in.IdempotencyKey)
+}
+
+// create makes a todo in list ("": the caller's personal list).
+func (s *server) create(ctx context.Context, list string, body TodoFields, key string) (*createOutput, error) {
+	f := body.fields()
+	f.ListID = list
+	t, _, err := s.Todos.Create(ctx, caller(ctx), f, key)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
 	return &createOutput{Location: "/v1/todos/" + t.ID, ETag: etag(t), Body: t}, nil
+}
+
+// ListFilter narrows /v1/todos to one list (exported, like FilterParams).
+type ListFilter struct {
+	ListID string `query:"list_id" format:"uuid" doc:"Only this list's todos (404 if it is not one of mine); all my lists' when omitted."`
 }
 
 // FilterParams select todos, for lists and bulk actions. (Exported, as
@@ -192,7 +202,6 @@ func (s *server) createTodo(ctx context.Context, in *createInput) (*createOutput
 // client wrote them (the schema checks they are RFC 3339), for the next
 // page's link.
 type FilterParams struct {
-	ListID    string         `query:"list_id" format:"uuid" doc:"Only this list's todos; all my lists' when omitted."`
 	Completed optional[bool] `query:"completed" doc:"Only completed (true) or active (false) todos; absent: both."`
 	Q         string         `query:"q" doc:"Only todos whose title contains this, ignoring case."`
 	DueBefore string         `query:"due_before" format:"date-time" doc:"Only todos due before this time."`
@@ -208,7 +217,7 @@ func (f *FilterParams) Resolve(huma.Context) []error {
 }
 
 func (f FilterParams) filter() todo.Filter {
-	out := todo.Filter{ListID: f.ListID, Completed: f.Completed.ptr(), Query: f.Q}
+	out := todo.Filter{Completed: f.Completed.ptr(), Query: f.Q}
 	for _, t := range []struct {
 		text string
 		to   **time.Time
@@ -223,9 +232,6 @@ func (f FilterParams) filter() todo.Filter {
 // query is f as URL query parameters, for the next page's link.
 func (f FilterParams) query() url.Values {
 	q := url.Values{}
-	if f.ListID != "" {
-		q.Set("list_id", f.ListID)
-	}
 	if f.Completed.Set {
 		q.Set("completed", strconv.FormatBool(f.Completed.Value))
 	}
@@ -237,11 +243,17 @@ func (f FilterParams) query() url.Values {
 	return q
 }
 
-type listInput struct {
-	FilterParams
+// PageParams ask for one page of todos (exported, like FilterParams).
+type PageParams struct {
 	Sort   string `query:"sort" doc:"Order; - for descending. Todos without a due date count as due last."`
 	Limit  int    `query:"limit" doc:"Page size."`
 	Cursor string `query:"cursor" maxLength:"2048" doc:"next_cursor of the previous page, with the same sort."`
+}
+
+type listInput struct {
+	ListFilter
+	FilterParams
+	PageParams
 }
 
 type listOutput struct {
@@ -253,16 +265,24 @@ type listOutput struct {
 }
 
 func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, error) {
+	return s.page(ctx, in.ListID, in.FilterParams, in.PageParams, "/v1/todos", true)
+}
+
+// page answers one page of the todos of list ("": all the caller's lists)
+// that f selects. Its next page's link is at path, with list_id as a query
+// parameter when namedList.
+func (s *server) page(ctx context.Context, list string, f FilterParams, pp PageParams, path string, namedList bool) (*listOutput, error) {
 	c := caller(ctx)
-	if in.Sort == "" {
-		in.Sort = todo.DefaultSort
+	if pp.Sort == "" {
+		pp.Sort = todo.DefaultSort
 	}
-	if in.Limit == 0 {
-		in.Limit = todo.DefaultPageSize
+	if pp.Limit == 0 {
+		pp.Limit = todo.DefaultPageSize
 	}
-	p := todo.ListParams{Filter: in.filter(), Sort: in.Sort, Limit: in.Limit}
-	if in.Cursor != "" {
-		after, err := s.Cursors.Decode(in.Cursor, c.UserID, in.Sort)
+	p := todo.ListParams{Filter: f.filter(), Sort: pp.Sort, Limit: pp.Limit}
+	p.ListID = list
+	if pp.Cursor != "" {
+		after, err := s.Cursors.Decode(pp.Cursor, c.UserID, pp.Sort)
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
@@ -277,11 +297,14 @@ func (s *server) listTodos(ctx context.Context, in *listInput) (*listOutput, err
 	if page.Next != nil {
 		next := s.Cursors.Encode(*page.Next, c.UserID)
 		out.Body.NextCursor = &next
-		q := in.query()
-		q.Set("sort", in.Sort)
-		q.Set("limit", strconv.Itoa(in.Limit))
+		q := f.query()
+		if namedList && list != "" {
+			q.Set("list_id", list)
+		}
+		q.Set("sort", pp.Sort)
+		q.Set("limit", strconv.Itoa(pp.Limit))
 		q.Set("cursor", next)
-		out.Link = `</v1/todos?` + q.Encode() + `>; rel="next"`
+		out.Link = `<` + path + `?` + q.Encode() + `>; rel="next"`
 	}
 	return out, nil
 }
@@ -371,6 +394,7 @@ func (s *server) deleteTodo(ctx context.Context, in *deleteInput) (*struct{}, er
 }
 
 type setCompletedInput struct {
+	ListFilter
 	FilterParams
 	Body struct {
 		Completed bool `json:"completed" doc:"The state to give every selected todo."`
@@ -382,7 +406,9 @@ type countOutput struct {
 }
 
 func (s *server) setCompleted(ctx context.Context, in *setCompletedInput) (*countOutput, error) {
-	n, err := s.Todos.SetCompleted(ctx, caller(ctx), in.filter(), in.Body.Completed)
+	f := in.filter()
+	f.ListID = in.ListID
+	n, err := s.Todos.SetCompleted(ctx, caller(ctx), f, in.Body.Completed)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -390,6 +416,7 @@ func (s *server) setCompleted(ctx context.Context, in *setCompletedInput) (*coun
 }
 
 type deleteAllInput struct {
+	ListFilter
 	FilterParams
 }
 
@@ -398,7 +425,9 @@ func (s *server) deleteCompleted(ctx context.Context, in *deleteAllInput) (*coun
 		return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "query.completed",
 			Message: "clear completed needs completed=true"})
 	}
-	n, err := s.Todos.DeleteAll(ctx, caller(ctx), in.filter())
+	f := in.filter()
+	f.ListID = in.ListID
+	n, err := s.Todos.DeleteAll(ctx, caller(ctx), f)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
