@@ -55,6 +55,10 @@ var (
 	memberLimits = map[string]limits{
 		"title":       {minLength: 1, maxLength: todo.MaxTitleLen},
 		"description": {maxLength: todo.MaxDescriptionLen},
+		"name":        {minLength: 1, maxLength: todo.MaxListNameLen},
+		"max_uses":    {minimum: 1, maximum: todo.MaxInvitationUses, dflt: 1},
+		"expires_in": {minimum: todo.MinInvitationLifetime.Seconds(), maximum: todo.MaxInvitationLifetime.Seconds(),
+			dflt: int(todo.DefaultInvitationExpiry.Seconds())},
 	}
 )
 

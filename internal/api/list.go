@@ -43,7 +43,7 @@ type oneListOutput struct {
 func oneListOut(l todo.List) *oneListOutput { return &oneListOutput{ETag: listETag(l), Body: l} }
 
 type listNameBody struct {
-	Name string `json:"name" minLength:"1" maxLength:"200" pattern:"\\S" doc:"The list's name."`
+	Name string `json:"name" pattern:"\\S" doc:"The list's name."`
 }
 
 type createListInput struct {
@@ -217,8 +217,8 @@ type createInvitationInput struct {
 	ListPath
 	Body struct {
 		Role      string `json:"role" enum:"editor,viewer" doc:"The role it gives."`
-		MaxUses   int    `json:"max_uses,omitempty" minimum:"1" maximum:"1000" default:"1" doc:"How many people may accept it."`
-		ExpiresIn int    `json:"expires_in,omitempty" minimum:"60" maximum:"2592000" default:"604800" doc:"Seconds until it stops working (default 7 days, at most 30)."`
+		MaxUses   int    `json:"max_uses,omitempty" doc:"How many people may accept it."`
+		ExpiresIn int    `json:"expires_in,omitempty" doc:"Seconds until it stops working (default 7 days, at most 30)."`
 	}
 }
 
@@ -227,9 +227,14 @@ type invitationOutput struct {
 }
 
 func (s *server) createInvitation(ctx context.Context, in *createInvitationInput) (*invitationOutput, error) {
-	inv, err := s.Lists.CreateInvitation(ctx, caller(ctx), in.ListID, todo.NewInvitation{
-		Role: in.Body.Role, MaxUses: in.Body.MaxUses, ExpiresAt: time.Now().Add(time.Duration(in.Body.ExpiresIn) * time.Second),
-	})
+	n := todo.NewInvitation{Role: in.Body.Role, MaxUses: in.Body.MaxUses, ExpiresAt: time.Now().Add(todo.DefaultInvitationExpiry)}
+	if n.MaxUses == 0 {
+		n.MaxUses = 1
+	}
+	if in.Body.ExpiresIn != 0 {
+		n.ExpiresAt = time.Now().Add(time.Duration(in.Body.ExpiresIn) * time.Second)
+	}
+	inv, err := s.Lists.CreateInvitation(ctx, caller(ctx), in.ListID, n)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

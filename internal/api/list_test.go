@@ -375,3 +375,21 @@ func TestViewerBulkActionsSaySo(t *testing.T) {
 		t.Errorf("viewer's clear completed: %s", got)
 	}
 }
+
+// TestListInput422: what the domain's limits refuse is a 422 before any
+// database work, and an unknown role is refused too.
+func TestListInput422(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sh := share(t, e)
+	for what, res := range map[string]response{
+		"a name too long":          e.call(t, http.MethodPost, "/v1/lists", sh.tok["owner"], `{"name":"`+strings.Repeat("x", 201)+`"}`),
+		"a blank name":             e.call(t, http.MethodPost, "/v1/lists", sh.tok["owner"], `{"name":"   "}`),
+		"too many uses":            sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"viewer","max_uses":1001}`),
+		"too long a life":          sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"viewer","expires_in":2592001}`),
+		"an invitation for owners": sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"owner"}`),
+		"a made-up role":           sh.call(t, "owner", http.MethodPost, "/members", `{"user_id":"erin","role":"admin"}`),
+	} {
+		wantProblem(t, what, res, http.StatusUnprocessableEntity)
+	}
+}
