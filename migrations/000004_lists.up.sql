@@ -128,15 +128,24 @@ CREATE TRIGGER lists_add_creator_as_owner AFTER INSERT ON lists
 -- A list always keeps an owner. Removals and demotions of owners of one list
 -- queue on an advisory lock, and each then counts the owners with a fresh
 -- snapshot (READ COMMITTED, a volatile function): of two concurrent removals
--- of the last two owners, the second sees the first and fails. Deleting the
--- whole list (the members go by cascade) is not refused.
+-- of the last two owners, the second sees the first and fails. SERIALIZABLE
+-- fails one of them too (40001). REPEATABLE READ is refused: its snapshot
+-- cannot see a removal committed after it began, so both would pass and leave
+-- the list without an owner. Deleting the whole list (the members go by
+-- cascade) is not refused.
 CREATE FUNCTION app.keep_an_owner() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
     PERFORM pg_advisory_xact_lock(7033, hashtext(OLD.list_id::text));
-    IF EXISTS (SELECT FROM public.lists WHERE id = OLD.list_id)
-       AND NOT EXISTS (SELECT FROM public.list_members WHERE list_id = OLD.list_id AND role = 'owner') THEN
+    IF NOT EXISTS (SELECT FROM public.lists WHERE id = OLD.list_id) THEN
+        RETURN NULL;
+    END IF;
+    IF current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION 'list owners are removed or demoted only in READ COMMITTED or SERIALIZABLE transactions'
+            USING ERRCODE = '0A000';
+    END IF;
+    IF NOT EXISTS (SELECT FROM public.list_members WHERE list_id = OLD.list_id AND role = 'owner') THEN
         RAISE EXCEPTION 'a list must keep at least one owner' USING ERRCODE = 'TD001';
     END IF;
     RETURN NULL;

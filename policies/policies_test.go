@@ -1,12 +1,15 @@
 package policies_test
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/todoapi/todoapi/db/dbtest"
 )
@@ -205,4 +208,56 @@ func shareGroceries(t *testing.T, tdb dbtest.TestDB) string {
 		t.Fatalf("erin did not join:\n%s", out)
 	}
 	return strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+}
+
+// TestLastOwnerUnderConcurrentRemovals removes the last two owners of a list
+// in two transactions whose snapshots overlap, at each isolation level: the
+// first commits before the second removes, and the second must then fail, so
+// that the list keeps an owner.
+func TestLastOwnerUnderConcurrentRemovals(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t)
+	ctx := context.Background()
+	connect := func() *pgx.Conn {
+		conn, err := pgx.Connect(ctx, tdb.AdminURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		return conn
+	}
+	admin, c1, c2 := connect(), connect(), connect()
+	for _, iso := range []pgx.TxIsoLevel{pgx.ReadCommitted, pgx.RepeatableRead, pgx.Serializable} {
+		var list string
+		err := admin.QueryRow(ctx, `WITH l AS (INSERT INTO lists (name, created_by) VALUES ('Shared', 'ann') RETURNING id)
+			INSERT INTO list_members (list_id, user_id, role, added_by) SELECT id, 'ben', 'owner', 'ann' FROM l RETURNING list_id`).Scan(&list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errs [2]error
+		var txs [2]pgx.Tx
+		for i, c := range []*pgx.Conn{c1, c2} {
+			if txs[i], err = c.BeginTx(ctx, pgx.TxOptions{IsoLevel: iso}); err != nil {
+				t.Fatal(err)
+			}
+			// Each takes its snapshot before either removal.
+			if _, err = txs[i].Exec(ctx, "SELECT FROM list_members WHERE list_id = $1", list); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, owner := range []string{"ann", "ben"} {
+			if _, errs[i] = txs[i].Exec(ctx, "DELETE FROM list_members WHERE list_id = $1 AND user_id = $2", list, owner); errs[i] == nil {
+				errs[i] = txs[i].Commit(ctx)
+			}
+			_ = txs[i].Rollback(ctx)
+		}
+		var owners int
+		if err := admin.QueryRow(ctx, "SELECT count(*) FROM list_members WHERE list_id = $1 AND role = 'owner'", list).Scan(&owners); err != nil {
+			t.Fatal(err)
+		}
+		if owners == 0 {
+			t.Errorf("%s: both removals committed, the list has no owner", iso)
+		}
+		t.Logf("%s: first removal: %v; second: %v", iso, errs[0], errs[1])
+	}
 }
