@@ -6,7 +6,7 @@
 -- superuser):  pg_prove -d "$URL" policies/tests/*.sql
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(203);
+SELECT plan(221);
 
 -- ---------------------------------------------------------------- the people and their lists
 -- Groceries: olga owns it, eddie edits, vera and tim view. Nora owns her own
@@ -107,6 +107,12 @@ INSERT INTO matrix (op, stmt, owner, editor, viewer, non_member, unset, empty) V
                                                                                                '42501', '42501', '42501', '42501', '42501', '42501'),
 ('join by a valid invitation', $$SELECT FROM app.accept_invitation(sha256('valid')) WHERE outcome = 'joined'$$,
                                                                                                '0',     '0',     '0',     '1',     '0',     '0'),
+('join by an expired invitation', $$SELECT FROM app.accept_invitation(sha256('expired')) WHERE outcome = 'joined'$$,
+                                                                                               '0',     '0',     '0',     '0',     '0',     '0'),
+('join by a revoked invitation', $$SELECT FROM app.accept_invitation(sha256('revoked')) WHERE outcome = 'joined'$$,
+                                                                                               '0',     '0',     '0',     '0',     '0',     '0'),
+('join by a used-up invitation', $$SELECT FROM app.accept_invitation(sha256('used up')) WHERE outcome = 'joined'$$,
+                                                                                               '0',     '0',     '0',     '0',     '0',     '0'),
 -- todos in the list
 ('see its todos', $$SELECT FROM todos WHERE list_id = pg_temp.list('groceries')$$,             '2',     '2',     '2',     '0',     '0',     '0'),
 ('add a todo', $$INSERT INTO todos (list_id, user_id, title) VALUES (pg_temp.list('groceries'), pg_temp.me(), 'bread')$$,
