@@ -159,8 +159,10 @@ CREATE TRIGGER list_members_keep_an_owner AFTER UPDATE OR DELETE ON list_members
 -- them see the invitation. This function is that rule, in one place: a token
 -- (by its hash) that is not revoked, expired or used up makes the current user
 -- a member with the invitation's role and uses it once. A member already in the
--- list keeps their role and uses nothing. The answer says which case it was;
--- no row means no such invitation.
+-- list keeps their role and uses nothing. An invitation speaks for the owner
+-- who made it: once they are no longer an owner (removed, left or demoted) it
+-- admits no one, as if revoked; else a removed owner could rejoin by their own
+-- link. The answer says which case it was; no row means no such invitation.
 CREATE FUNCTION app.accept_invitation(hash bytea)
     RETURNS TABLE (list_id uuid, role text, outcome text)
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
@@ -180,7 +182,9 @@ BEGIN
     SELECT m.role INTO role FROM public.list_members m WHERE m.list_id = inv.list_id AND m.user_id = me;
     IF FOUND THEN
         outcome := 'member';
-    ELSIF inv.revoked_at IS NOT NULL THEN
+    ELSIF inv.revoked_at IS NOT NULL
+          OR NOT EXISTS (SELECT FROM public.list_members o
+                         WHERE o.list_id = inv.list_id AND o.user_id = inv.created_by AND o.role = 'owner') THEN
         outcome := 'revoked';
     ELSIF inv.expires_at <= now() THEN
         outcome := 'expired';

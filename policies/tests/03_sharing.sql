@@ -6,7 +6,7 @@
 -- superuser):  pg_prove -d "$URL" policies/tests/*.sql
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(221);
+SELECT plan(224);
 
 -- ---------------------------------------------------------------- the people and their lists
 -- Groceries: olga owns it, eddie edits, vera and tim view. Nora owns her own
@@ -182,6 +182,25 @@ SELECT pg_temp.act_as('todo_app', 'yuri');
 SELECT results_eq($$SELECT outcome FROM app.accept_invitation(sha256('once'))$$, ARRAY['joined'], 'a one-use invitation admits one');
 SELECT pg_temp.act_as('todo_app', 'zack');
 SELECT results_eq($$SELECT outcome FROM app.accept_invitation(sha256('once'))$$, ARRAY['used_up'], 'and then no one else');
+-- In nora's list, olga is made an owner, makes a link, and is removed.
+SELECT pg_temp.act_as('todo_app', 'nora');
+UPDATE list_members SET role = 'owner' WHERE list_id = pg_temp.list('nora''s') AND user_id = 'olga';
+SELECT pg_temp.act_as('todo_app', 'olga');
+INSERT INTO list_invitations (list_id, token_hash, role, max_uses, expires_at, created_by)
+VALUES (pg_temp.list('nora''s'), sha256('olga''s link'), 'editor', 5, now() + interval '1 day', 'olga');
+SELECT pg_temp.act_as('todo_app', 'nora');
+DELETE FROM list_members WHERE list_id = pg_temp.list('nora''s') AND user_id = 'olga';
+SELECT pg_temp.act_as('todo_app', 'olga');
+SELECT results_eq($$SELECT outcome, role FROM app.accept_invitation(sha256('olga''s link'))$$,
+    $$VALUES ('revoked', NULL::text)$$, 'a removed owner cannot rejoin by her own link');
+SELECT pg_temp.act_as('todo_app', 'xena');
+SELECT results_eq($$SELECT outcome FROM app.accept_invitation(sha256('olga''s link'))$$, ARRAY['revoked'],
+    'nor let anyone else in by it: an invitation dies with its maker''s ownership');
+SELECT pg_temp.act_as('todo_app', 'nora');
+INSERT INTO list_members (list_id, user_id, role, added_by) VALUES (pg_temp.list('nora''s'), 'olga', 'viewer', 'nora');
+SELECT pg_temp.act_as('todo_app', 'xena');
+SELECT results_eq($$SELECT outcome FROM app.accept_invitation(sha256('olga''s link'))$$, ARRAY['revoked'],
+    'back as a viewer, her link still admits no one');
 
 -- ---------------------------------------------------------------- the audit trail of sharing
 SELECT pg_temp.act_as('todo_app', 'olga');
