@@ -6,7 +6,7 @@
 -- superuser):  pg_prove -d "$URL" policies/tests/*.sql
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(224);
+SELECT plan(231);
 
 -- ---------------------------------------------------------------- the people and their lists
 -- Groceries: olga owns it, eddie edits, vera and tim view. Nora owns her own
@@ -266,6 +266,23 @@ SELECT throws_ok($$UPDATE list_invitations SET revoked_at = NULL$$, '42501', NUL
 SELECT throws_ok($$DELETE FROM list_invitations$$, '42501', NULL, 'the auditor cannot delete invitations');
 SELECT throws_ok($$UPDATE audit.list_changes SET user_id = 'x'$$, '42501', NULL, 'the auditor cannot rewrite the trail');
 SELECT throws_ok($$SELECT * FROM app.accept_invitation(sha256('valid'))$$, '42501', NULL, 'the auditor cannot join lists');
+
+-- ---------------------------------------------------------------- the table owner: only what its functions need
+RESET ROLE;
+SELECT pg_temp.act_as((SELECT tableowner::text FROM pg_tables WHERE tablename = 'list_members'), 'olga');
+SELECT isnt_empty($$SELECT FROM list_members$$, 'the owner reads memberships (app.my_lists, app.keep_an_owner need to)');
+SELECT is_empty($$SELECT FROM todos$$, 'the owner sees no todo');
+SELECT results_eq($$WITH u AS (UPDATE list_members SET role = 'owner' RETURNING 1) SELECT count(*)::int FROM u$$,
+    ARRAY[0], 'the owner changes no role: no policy lets it');
+SELECT results_eq($$WITH d AS (DELETE FROM list_members WHERE role <> 'owner' RETURNING 1) SELECT count(*)::int FROM d$$,
+    ARRAY[0], 'the owner removes no member');
+SELECT results_eq($$WITH u AS (UPDATE lists SET name = 'x' RETURNING 1) SELECT count(*)::int FROM u$$,
+    ARRAY[0], 'the owner renames no list');
+SELECT results_eq($$WITH d AS (DELETE FROM lists RETURNING 1) SELECT count(*)::int FROM d$$,
+    ARRAY[0], 'the owner deletes no list');
+SELECT results_eq($$WITH d AS (DELETE FROM list_invitations RETURNING 1) SELECT count(*)::int FROM d$$,
+    ARRAY[0], 'the owner deletes no invitation');
+RESET ROLE;
 
 -- ---------------------------------------------------------------- removal applies at once
 SELECT pg_temp.act_as('todo_app', 'olga');
