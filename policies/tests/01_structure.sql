@@ -3,7 +3,7 @@
 -- which CREATE EXTENSION pgtap needs):  pg_prove -d "$URL" policies/tests/*.sql
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(61);
+SELECT plan(62);
 
 -- Every application table, in public and audit, has RLS enabled and forced,
 -- and at least one policy. (schema_migrations is golang-migrate's bookkeeping:
@@ -27,6 +27,16 @@ SELECT is_empty('SELECT nspname, relname FROM app_tables t WHERE NOT EXISTS (SEL
 SELECT tables_are('public', ARRAY['todos', 'idempotency_keys', 'lists', 'list_members', 'list_invitations', 'schema_migrations']);
 SELECT tables_are('audit', ARRAY['todo_changes', 'list_changes']);
 SELECT is_empty($$SELECT relname FROM pg_class WHERE relnamespace = 'app'::regnamespace$$, 'schema app holds no relation');
+
+-- An index leads with every column a policy or app.my_lists filters on, so
+-- that no check scans a table.
+SELECT is_empty($$
+    SELECT t, c FROM (VALUES ('todos', 'list_id'), ('lists', 'id'), ('list_members', 'list_id'),
+                             ('list_members', 'user_id'), ('list_invitations', 'list_id'),
+                             ('list_invitations', 'token_hash'), ('idempotency_keys', 'user_id')) f(t, c)
+    WHERE NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                      WHERE i.indrelid = f.t::regclass AND a.attname = f.c)$$,
+    'an index leads with every column the policies filter on');
 
 -- The roles.
 SELECT is((SELECT rolsuper OR rolbypassrls OR rolcanlogin FROM pg_roles WHERE rolname = 'todo_app'), false,
