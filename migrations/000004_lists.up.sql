@@ -128,15 +128,24 @@ CREATE TRIGGER lists_add_creator_as_owner AFTER INSERT ON lists
 -- A list always keeps an owner. Removals and demotions of owners of one list
 -- queue on an advisory lock, and each then counts the owners with a fresh
 -- snapshot (READ COMMITTED, a volatile function): of two concurrent removals
--- of the last two owners, the second sees the first and fails. Deleting the
--- whole list (the members go by cascade) is not refused.
+-- of the last two owners, the second sees the first and fails. SERIALIZABLE
+-- fails one of them too (40001). REPEATABLE READ is refused: its snapshot
+-- cannot see a removal committed after it began, so both would pass and leave
+-- the list without an owner. Deleting the whole list (the members go by
+-- cascade) is not refused.
 CREATE FUNCTION app.keep_an_owner() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
     PERFORM pg_advisory_xact_lock(7033, hashtext(OLD.list_id::text));
-    IF EXISTS (SELECT FROM public.lists WHERE id = OLD.list_id)
-       AND NOT EXISTS (SELECT FROM public.list_members WHERE list_id = OLD.list_id AND role = 'owner') THEN
+    IF NOT EXISTS (SELECT FROM public.lists WHERE id = OLD.list_id) THEN
+        RETURN NULL;
+    END IF;
+    IF current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION 'list owners are removed or demoted only in READ COMMITTED or SERIALIZABLE transactions'
+            USING ERRCODE = '0A000';
+    END IF;
+    IF NOT EXISTS (SELECT FROM public.list_members WHERE list_id = OLD.list_id AND role = 'owner') THEN
         RAISE EXCEPTION 'a list must keep at least one owner' USING ERRCODE = 'TD001';
     END IF;
     RETURN NULL;
@@ -150,8 +159,10 @@ CREATE TRIGGER list_members_keep_an_owner AFTER UPDATE OR DELETE ON list_members
 -- them see the invitation. This function is that rule, in one place: a token
 -- (by its hash) that is not revoked, expired or used up makes the current user
 -- a member with the invitation's role and uses it once. A member already in the
--- list keeps their role and uses nothing. The answer says which case it was;
--- no row means no such invitation.
+-- list keeps their role and uses nothing. An invitation speaks for the owner
+-- who made it: once they are no longer an owner (removed, left or demoted) it
+-- admits no one, as if revoked; else a removed owner could rejoin by their own
+-- link. The answer says which case it was; no row means no such invitation.
 CREATE FUNCTION app.accept_invitation(hash bytea)
     RETURNS TABLE (list_id uuid, role text, outcome text)
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
@@ -171,7 +182,9 @@ BEGIN
     SELECT m.role INTO role FROM public.list_members m WHERE m.list_id = inv.list_id AND m.user_id = me;
     IF FOUND THEN
         outcome := 'member';
-    ELSIF inv.revoked_at IS NOT NULL THEN
+    ELSIF inv.revoked_at IS NOT NULL
+          OR NOT EXISTS (SELECT FROM public.list_members o
+                         WHERE o.list_id = inv.list_id AND o.user_id = inv.created_by AND o.role = 'owner') THEN
         outcome := 'revoked';
     ELSIF inv.expires_at <= now() THEN
         outcome := 'expired';

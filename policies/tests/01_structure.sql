@@ -3,7 +3,7 @@
 -- which CREATE EXTENSION pgtap needs):  pg_prove -d "$URL" policies/tests/*.sql
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(31);
+SELECT plan(62);
 
 -- Every application table, in public and audit, has RLS enabled and forced,
 -- and at least one policy. (schema_migrations is golang-migrate's bookkeeping:
@@ -20,6 +20,23 @@ SELECT is_empty('SELECT nspname, relname FROM app_tables WHERE NOT relforcerowse
     'every table has row-level security forced (the owner obeys it too)');
 SELECT is_empty('SELECT nspname, relname FROM app_tables t WHERE NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = t.oid)',
     'every table has policies');
+
+-- Exactly these tables: a new one must be added here, after the checks above
+-- have made sure it has forced RLS and policies. Schema app holds functions
+-- only: nothing there for the API to read or write.
+SELECT tables_are('public', ARRAY['todos', 'idempotency_keys', 'lists', 'list_members', 'list_invitations', 'schema_migrations']);
+SELECT tables_are('audit', ARRAY['todo_changes', 'list_changes']);
+SELECT is_empty($$SELECT relname FROM pg_class WHERE relnamespace = 'app'::regnamespace$$, 'schema app holds no relation');
+
+-- An index leads with every column a policy or app.my_lists filters on, so
+-- that no check scans a table.
+SELECT is_empty($$
+    SELECT t, c FROM (VALUES ('todos', 'list_id'), ('lists', 'id'), ('list_members', 'list_id'),
+                             ('list_members', 'user_id'), ('list_invitations', 'list_id'),
+                             ('list_invitations', 'token_hash'), ('idempotency_keys', 'user_id')) f(t, c)
+    WHERE NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                      WHERE i.indrelid = f.t::regclass AND a.attname = f.c)$$,
+    'an index leads with every column the policies filter on');
 
 -- The roles.
 SELECT is((SELECT rolsuper OR rolbypassrls OR rolcanlogin FROM pg_roles WHERE rolname = 'todo_app'), false,
@@ -49,6 +66,63 @@ SELECT table_privs_are('audit', 'todo_changes', 'todo_app', ARRAY[]::text[], 'to
 SELECT table_privs_are('public', 'todos', 'todo_auditor', ARRAY['SELECT'], 'todo_auditor only reads todos');
 SELECT table_privs_are('audit', 'todo_changes', 'todo_auditor', ARRAY['SELECT'], 'todo_auditor only reads the audit trail');
 SELECT table_privs_are('public', 'todos', 'public', ARRAY[]::text[], 'PUBLIC has nothing on todos');
+SELECT column_privs_are('public', 'todos', 'list_id', 'todo_app', ARRAY['SELECT', 'INSERT'], 'todo_app cannot move a todo to another list');
+
+-- Exact grants on the tables of sharing: per column, what todo_app may do.
+CREATE TEMP VIEW app_column_privs AS
+SELECT a.attrelid::regclass AS rel, a.attname::text COLLATE "default" AS col,
+       array_to_string(ARRAY(SELECT p FROM unnest('{SELECT,INSERT,UPDATE,REFERENCES}'::text[]) p
+                             WHERE has_column_privilege('todo_app', a.attrelid, a.attnum, p)), ',') AS privs
+FROM pg_attribute a WHERE a.attnum > 0 AND NOT a.attisdropped;
+SELECT table_privs_are('public', 'lists', 'todo_app', ARRAY['SELECT', 'DELETE'], 'todo_app: SELECT and DELETE on lists');
+SELECT results_eq($$SELECT col, privs FROM app_column_privs WHERE rel = 'lists'::regclass ORDER BY col$$,
+    $$VALUES ('created_at', 'SELECT'), ('created_by', 'SELECT,INSERT'), ('id', 'SELECT,INSERT'), ('name', 'SELECT,INSERT,UPDATE'),
+             ('personal_of', 'SELECT,INSERT'), ('updated_at', 'SELECT'), ('version', 'SELECT')$$,
+    'todo_app on lists: names a list and its creator, renames it; nothing else');
+SELECT table_privs_are('public', 'list_members', 'todo_app', ARRAY['SELECT', 'DELETE'], 'todo_app: SELECT and DELETE on list_members');
+SELECT results_eq($$SELECT col, privs FROM app_column_privs WHERE rel = 'list_members'::regclass ORDER BY col$$,
+    $$VALUES ('added_at', 'SELECT'), ('added_by', 'SELECT,INSERT'), ('list_id', 'SELECT,INSERT'), ('role', 'SELECT,INSERT,UPDATE'),
+             ('user_id', 'SELECT,INSERT')$$,
+    'todo_app on list_members: adds a member, changes only a role');
+SELECT table_privs_are('public', 'list_invitations', 'todo_app', ARRAY['SELECT'], 'todo_app: SELECT on list_invitations, never DELETE');
+SELECT results_eq($$SELECT col, privs FROM app_column_privs WHERE rel = 'list_invitations'::regclass ORDER BY col$$,
+    $$VALUES ('created_at', 'SELECT'), ('created_by', 'SELECT,INSERT'), ('expires_at', 'SELECT,INSERT'), ('id', 'SELECT'),
+             ('list_id', 'SELECT,INSERT'), ('max_uses', 'SELECT,INSERT'), ('revoked_at', 'SELECT,UPDATE'), ('role', 'SELECT,INSERT'),
+             ('token_hash', 'SELECT,INSERT'), ('uses', 'SELECT')$$,
+    'todo_app on list_invitations: creates one, revokes it; never sets its uses');
+SELECT table_privs_are('audit', 'list_changes', 'todo_app', ARRAY[]::text[], 'todo_app has no privilege on the trail of sharing');
+SELECT table_privs_are('public', 'lists', 'todo_auditor', ARRAY['SELECT'], 'todo_auditor only reads lists');
+SELECT table_privs_are('public', 'list_members', 'todo_auditor', ARRAY['SELECT'], 'todo_auditor only reads list_members');
+SELECT table_privs_are('public', 'list_invitations', 'todo_auditor', ARRAY['SELECT'], 'todo_auditor only reads list_invitations');
+SELECT table_privs_are('audit', 'list_changes', 'todo_auditor', ARRAY['SELECT'], 'todo_auditor only reads the trail of sharing');
+SELECT is_empty($$
+    SELECT c.relname FROM pg_class c
+    WHERE c.relnamespace IN ('public'::regnamespace, 'audit'::regnamespace) AND c.relkind IN ('r', 'p')
+      AND EXISTS (SELECT FROM aclexplode(c.relacl) a WHERE a.grantee = 0)$$,
+    'PUBLIC has nothing on any table');
+
+-- Schema app: the helpers the policies call. todo_app may run the two the
+-- policies and joining need; nobody else may run any of them directly.
+SELECT schema_privs_are('app', 'todo_app', ARRAY['USAGE'], 'todo_app may use schema app, not create in it');
+SELECT schema_privs_are('app', 'public', ARRAY[]::text[], 'PUBLIC has nothing on schema app');
+SELECT functions_are('app', ARRAY['my_lists', 'accept_invitation', 'personal_list', 'keep_an_owner',
+    'add_creator_as_owner', 'default_to_personal_list']);
+SELECT results_eq($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+    WHERE p.pronamespace IN ('app'::regnamespace, 'audit'::regnamespace) AND has_function_privilege('todo_app', p.oid, 'EXECUTE')
+    ORDER BY 1$$,
+    ARRAY['app.accept_invitation(bytea)', 'app.my_lists(text[])'],
+    'todo_app may execute app.my_lists and app.accept_invitation, and no other function of app or audit');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_proc p
+    WHERE p.pronamespace IN ('app'::regnamespace, 'audit'::regnamespace)
+      AND (has_function_privilege('public', p.oid, 'EXECUTE') OR has_function_privilege('todo_auditor', p.oid, 'EXECUTE'))$$,
+    'neither PUBLIC nor todo_auditor may execute any function of app or audit');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = 'app'::regnamespace AND NOT p.prosecdef$$,
+    'every function of app runs as its owner (SECURITY DEFINER; the search_path check above covers them)');
+SELECT volatility_is('app', 'my_lists', ARRAY['text[]'], 'volatile',
+    'app.my_lists is VOLATILE: it sees a personal list made earlier in the same statement');
 
 -- Hazards that would route around the policies.
 SELECT is_empty($$
@@ -88,6 +162,14 @@ SELECT is_empty($$
 -- The audit trigger is in place and fires for every change.
 SELECT trigger_is('public', 'todos', 'todos_audit', 'audit', 'record_todo_change');
 SELECT is((SELECT tgenabled FROM pg_trigger WHERE tgname = 'todos_audit'), 'O', 'the audit trigger is enabled');
+SELECT trigger_is('public', 'lists', 'lists_audit', 'audit', 'record_list_change');
+SELECT trigger_is('public', 'list_members', 'list_members_audit', 'audit', 'record_list_change');
+SELECT trigger_is('public', 'list_invitations', 'list_invitations_audit', 'audit', 'record_list_change');
+SELECT trigger_is('public', 'list_members', 'list_members_keep_an_owner', 'app', 'keep_an_owner');
+SELECT trigger_is('public', 'lists', 'lists_add_creator_as_owner', 'app', 'add_creator_as_owner');
+SELECT trigger_is('public', 'todos', 'todos_default_to_personal_list', 'app', 'default_to_personal_list');
+SELECT is_empty($$SELECT tgrelid::regclass, tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'O'$$,
+    'every trigger is enabled');
 
 SELECT * FROM finish();
 ROLLBACK;
