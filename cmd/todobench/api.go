@@ -162,8 +162,15 @@ func (a *apiSide) do(ctx context.Context, method, path string, u int, body strin
 	return err
 }
 
-func (a *apiSide) list(ctx context.Context, u int) error {
-	return a.do(ctx, http.MethodGet, "/v1/todos?limit=20", u, "", http.StatusOK)
+func (a *apiSide) list(ctx context.Context, u int, q page) error {
+	path := "/v1/todos?limit=20"
+	if q.listID != "" {
+		path += "&list_id=" + q.listID
+	}
+	if q.open {
+		path += "&completed=false"
+	}
+	return a.do(ctx, http.MethodGet, path, u, "", http.StatusOK)
 }
 func (a *apiSide) get(ctx context.Context, u int, id string) error {
 	return a.do(ctx, http.MethodGet, "/v1/todos/"+id, u, "", http.StatusOK)

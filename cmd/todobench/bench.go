@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,16 +29,44 @@ import (
 
 // side is one way of running the workloads: straight to the store, or over HTTP.
 type side interface {
-	list(ctx context.Context, user int) error
+	list(ctx context.Context, user int, q page) error
 	get(ctx context.Context, user int, id string) error
 	create(ctx context.Context, user int) error
 	update(ctx context.Context, user int, id string) error
 }
 
+// page is what a list request asks for beyond the newest 20: one list (ID;
+// else all the caller's lists), and only open todos.
+type page struct {
+	listID string
+	open   bool
+}
+
 // workloads pick a random user (and one of their todos) and run one request.
 var workloads = map[string]func(ctx context.Context, s side, f *fixture, r *mathrand.Rand) error{
 	"list": func(ctx context.Context, s side, f *fixture, r *mathrand.Rand) error {
-		return s.list(ctx, r.IntN(f.users))
+		return s.list(ctx, r.IntN(f.users), page{})
+	},
+	// One list, as a frontend shows it: a user's personal list (the
+	// single-owner list of before sharing), or a shared list as its owner.
+	"personal": func(ctx context.Context, s side, f *fixture, r *mathrand.Rand) error {
+		u := r.IntN(f.users)
+		return s.list(ctx, u, page{listID: f.personal[u]})
+	},
+	"shared": func(ctx context.Context, s side, f *fixture, r *mathrand.Rand) error {
+		l := f.shared[r.IntN(len(f.shared))]
+		return s.list(ctx, l.owner, page{listID: l.id})
+	},
+	// The newest open todos across all my lists, for a member of 1, 50 and
+	// 500 shared lists (and a personal list).
+	"mine-1": func(ctx context.Context, s side, f *fixture, r *mathrand.Rand) error {
+		return s.list(ctx, memberOf[1], page{open: true})
+	},
+	"mine-50": func(ctx context.Context, s side, f *fixture, r *mathrand.Rand) error {
+		return s.list(ctx, memberOf[50], page{open: true})
+	},
+	"mine-500": func(ctx context.Context, s side, f *fixture, r *mathrand.Rand) error {
+		return s.list(ctx, memberOf[500], page{open: true})
 	},
 	"get": func(ctx context.Context, s side, f *fixture, r *mathrand.Rand) error {
 		u := r.IntN(f.users)
@@ -54,7 +84,7 @@ var workloads = map[string]func(ctx context.Context, s side, f *fixture, r *math
 		u := r.IntN(f.users)
 		switch p := r.IntN(100); {
 		case p < 60:
-			return s.list(ctx, u)
+			return s.list(ctx, u, page{})
 		case p < 80:
 			return s.get(ctx, u, f.id(u, r))
 		case p < 90:
@@ -65,11 +95,24 @@ var workloads = map[string]func(ctx context.Context, s side, f *fixture, r *math
 	},
 }
 
-// fixture is the seeded data: users user-0 .. user-N-1, each with todos.
+// fixture is the seeded data: users user-00000 .. user-N-1, each with a
+// personal list of todos, and shared lists, each with its owner and members.
 type fixture struct {
-	users int
-	ids   [][]string
+	users    int
+	ids      [][]string // each user's personal todos
+	personal []string   // each user's personal list
+	shared   []sharedList
 }
+
+type sharedList struct {
+	id    string
+	owner int
+}
+
+// memberOf names the users who are members of exactly 1, 50 and 500 shared
+// lists (besides their personal list); no other user owns or joins a list
+// with them.
+var memberOf = map[int]int{500: 0, 50: 1, 1: 2}
 
 func userID(u int) string { return fmt.Sprintf("user-%05d", u) }
 
@@ -80,11 +123,16 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "seeding %d users x %d todos...\n", o.users, o.todos)
-	f, err := seed(ctx, ownerOfData, o.users, o.todos)
+	fmt.Fprintf(stdout, "seeding %d users with a personal list of %d todos, %d shared lists of %d todos...\n",
+		o.users, o.todos, o.sharedLists, o.sharedTodos)
+	start := time.Now()
+	f, err := seed(ctx, ownerOfData, o)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	var todos int64
+	_ = pgxQueryRow(ctx, ownerOfData, "SELECT count(*) FROM todos", &todos)
+	fmt.Fprintf(stdout, "seeded %d todos in %.0f s\n", todos, time.Since(start).Seconds())
 
 	database, err := db.Open(ctx, apiURL)
 	if err != nil {
@@ -104,18 +152,29 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	fmt.Fprintf(stdout, "machine: %d CPUs, %s; PostgreSQL %s on the same machine; pool %d connections; tokens %s; %s per cell\n",
 		runtime.NumCPU(), runtime.Version(), pgVersion, database.Stat().MaxConns(), o.alg, o.duration)
 	fmt.Fprintf(stdout, "API RSS idle: %.1f MB\n\n", float64(api.rss())/1e6)
+	if err := printPlans(ctx, ownerOfData, f, stdout); err != nil {
+		fmt.Fprintf(stdout, "plans: %v\n\n", err)
+	}
 
 	const row = "| %-8s | %5v | %8v | %7v | %7v | %7v | %4v | %8v | %7v | %7v | %7v | %4v | %6v | %8v |\n"
 	fmt.Fprintf(stdout, row, "workload", "conc", "direct/s", "p50", "p95", "p99", "err", "API/s", "p50", "p95", "p99", "err", "ratio", "API RSS")
 	fmt.Fprintf(stdout, row, "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---")
+	apiRate := map[string]float64{} // by workload and concurrency
 	for _, w := range o.workloads {
 		for _, c := range o.concurrencies {
 			d := measure(ctx, direct, f, workloads[w], c, o.duration)
 			a := measure(ctx, api, f, workloads[w], c, o.duration)
+			apiRate[fmt.Sprint(w, c)] = a.rate
 			fmt.Fprintf(stdout, row, w, c, fmt.Sprintf("%.0f", d.rate), ms(d.p50), ms(d.p95), ms(d.p99), d.errors,
 				fmt.Sprintf("%.0f", a.rate), ms(a.p50), ms(a.p95), ms(a.p99), a.errors,
 				fmt.Sprintf("%.2f", a.rate/d.rate), fmt.Sprintf("%.0f MB", float64(api.peakRSS())/1e6))
 		}
+	}
+	c := o.concurrencies[0]
+	personal, shared, mine := apiRate[fmt.Sprint("personal", c)], apiRate[fmt.Sprint("shared", c)], apiRate[fmt.Sprint("mine-500", c)]
+	if personal > 0 && shared > 0 && mine > 0 {
+		fmt.Fprintf(stdout, "\nAPI at %d clients: one shared list %.2fx a personal list (target >= 0.9); all my lists as a member of 500: %.0f req/s (%.2fx a personal list)\n",
+			c, shared/personal, mine, mine/personal)
 	}
 	fmt.Fprintf(stdout, "\nAPI RSS peak over the run: %.1f MB\n", float64(api.peakRSS())/1e6)
 	if api.firstError.Load() != nil {
@@ -173,9 +232,18 @@ func measure(ctx context.Context, s side, f *fixture, op func(context.Context, s
 // directSide runs the store's own transactions: the limit the API can reach.
 type directSide struct{ s *db.TodoStore }
 
-func (d directSide) list(ctx context.Context, u int) error {
-	_, err := d.s.List(ctx, todo.Caller{UserID: userID(u)}, todo.ListParams{Sort: todo.DefaultSort, Limit: todo.DefaultPageSize})
+func (d directSide) list(ctx context.Context, u int, q page) error {
+	_, err := d.s.List(ctx, todo.Caller{UserID: userID(u)}, listParams(q))
 	return err
+}
+
+// listParams is the store's request for q, as the API makes it.
+func listParams(q page) todo.ListParams {
+	p := todo.ListParams{Sort: todo.DefaultSort, Limit: todo.DefaultPageSize, Filter: todo.Filter{ListID: q.listID}}
+	if q.open {
+		p.Completed = new(bool)
+	}
+	return p
 }
 func (d directSide) get(ctx context.Context, u int, id string) error {
 	_, err := d.s.Get(ctx, todo.Caller{UserID: userID(u)}, id)
@@ -191,43 +259,81 @@ func (d directSide) update(ctx context.Context, u int, id string) error {
 	return err
 }
 
-// seed writes the fixture with COPY as a superuser, triggers off (the audit
-// trail of a benchmark's seed is not wanted).
-func seed(ctx context.Context, url string, users, todos int) (*fixture, error) {
+// seedSQL writes the fixture set-based, as a superuser: :users users, each
+// with a personal list of :todos todos, and :lists shared lists of :shared
+// todos, each owned by an
+// ordinary user (user-00003 on) with one more as a viewer; the users of
+// memberOf join the first 500, 50 and 1 of them. Triggers are off: members
+// are written here, and a seed wants no audit trail. The list indexes of
+// todos are made after the rows, which is faster than keeping them up to date.
+var seedSQL = []string{
+	`SET session_replication_role = replica`,
+	`SET maintenance_work_mem = '256MB'`,
+	`CREATE TEMP TABLE todo_indexes AS
+	 SELECT indexname, indexdef FROM pg_indexes
+	 WHERE schemaname = 'public' AND tablename = 'todos' AND indexname NOT IN (SELECT conname FROM pg_constraint)`,
+	`DO $$ DECLARE i text; BEGIN
+	     FOR i IN SELECT indexname FROM todo_indexes LOOP EXECUTE format('DROP INDEX %I', i); END LOOP;
+	 END $$`,
+	`CREATE TEMP TABLE bench_users AS
+	 SELECT n, 'user-' || lpad(n::text, 5, '0') AS id FROM generate_series(0, (:users) - 1) n`,
+	`INSERT INTO lists (name, personal_of, created_by) SELECT 'Personal', id, id FROM bench_users`,
+	`INSERT INTO lists (id, name, created_by)
+	 SELECT md5('shared-' || s)::uuid, 'Shared ' || s, u.id
+	 FROM generate_series(1, (:lists)) s JOIN bench_users u ON u.n = 3 + s % ((:users) - 3)`,
+	`INSERT INTO list_members (list_id, user_id, role, added_by) SELECT id, created_by, 'owner', created_by FROM lists`,
+	`INSERT INTO list_members (list_id, user_id, role, added_by)
+	 SELECT md5('shared-' || s)::uuid, u.id, 'viewer', 'seed'
+	 FROM generate_series(1, (:lists)) s JOIN bench_users u ON u.n = 3 + (s * 31 + 7) % ((:users) - 3)
+	 ON CONFLICT DO NOTHING`,
+	`INSERT INTO list_members (list_id, user_id, role, added_by)
+	 SELECT md5('shared-' || s)::uuid, 'user-' || lpad(m.u::text, 5, '0'), 'editor', 'seed'
+	 FROM (VALUES (0, 500), (1, 50), (2, 1)) m(u, n), generate_series(1, m.n) s`,
+	`INSERT INTO todos (list_id, user_id, title, completed, created_at, updated_at)
+	 SELECT l.id, l.created_by, 'todo ' || n || ' of ' || l.name, n % 3 = 0, t.at, t.at
+	 FROM lists l,
+	      generate_series(1, CASE WHEN l.personal_of IS NULL THEN (:shared) ELSE (:todos) END) n,
+	      LATERAL (SELECT now() - random() * interval '30 days' AS at) t`,
+	`DO $$ DECLARE i text; BEGIN
+	     FOR i IN SELECT indexdef FROM todo_indexes LOOP EXECUTE i; END LOOP;
+	 END $$`,
+	`RESET session_replication_role`,
+	`ANALYZE`,
+}
+
+// seed writes the fixture (see seedSQL) and reads back what the workloads
+// need: each user's personal list and todos, and each shared list's owner.
+func seed(ctx context.Context, url string, o options) (*fixture, error) {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "SET session_replication_role = replica"); err != nil {
-		return nil, err
-	}
-	f := &fixture{users: users, ids: make([][]string, users)}
-	now := time.Now()
-	rows := make([][]any, 0, users*todos)
-	for u := range users {
-		for n := range todos {
-			id := newUUID()
-			f.ids[u] = append(f.ids[u], id)
-			created := now.Add(-time.Duration(users*todos-len(rows)) * time.Second)
-			rows = append(rows, []any{id, userID(u), fmt.Sprintf("todo %d of %s", n, userID(u)), n%3 == 0, created, created})
+	sizes := strings.NewReplacer(":users", strconv.Itoa(o.users), ":todos", strconv.Itoa(o.todos),
+		":lists", strconv.Itoa(o.sharedLists), ":shared", strconv.Itoa(o.sharedTodos))
+	for _, q := range seedSQL {
+		if _, err := conn.Exec(ctx, sizes.Replace(q)); err != nil {
+			return nil, fmt.Errorf("%.60s...: %w", q, err)
 		}
 	}
-	_, err = conn.CopyFrom(ctx, pgx.Identifier{"todos"},
-		[]string{"id", "user_id", "title", "completed", "created_at", "updated_at"}, pgx.CopyFromRows(rows))
+	f := &fixture{users: o.users, ids: make([][]string, o.users), personal: make([]string, o.users)}
+	rows, _ := conn.Query(ctx, `SELECT substr(l.personal_of, 6)::int, l.id::text, array_agg(t.id::text)
+		FROM lists l JOIN todos t ON t.list_id = l.id WHERE l.personal_of IS NOT NULL GROUP BY l.id`)
+	var u int
+	var list string
+	var ids []string
+	_, err = pgx.ForEachRow(rows, []any{&u, &list, &ids}, func() error {
+		f.personal[u], f.ids[u] = list, ids
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	_, err = conn.Exec(ctx, "ANALYZE todos")
+	rows, _ = conn.Query(ctx, `SELECT id::text, substr(created_by, 6)::int FROM lists WHERE personal_of IS NULL`)
+	f.shared, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (l sharedList, err error) {
+		return l, row.Scan(&l.id, &l.owner)
+	})
 	return f, err
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // sameDatabase is adminURL's server and role on apiURL's database.

@@ -2,7 +2,10 @@
 // machine: the same transactions sent straight to Postgres through the store
 // (pgx, one pipelined round trip each), then through the HTTP API with real
 // JWTs. It prints throughput, latency percentiles, errors, the API's memory and
-// the ratio API / direct for each workload and concurrency.
+// the ratio API / direct for each workload and concurrency. The data has
+// shared lists (issue #11): besides each user's personal list, lists of which
+// three users are members of 1, 50 and 500; the plans and database times of
+// one list's page and of "all my lists" are printed before the table.
 //
 // It needs what `devpg` provides: DATABASE_URL (the API's login role) and
 // TEST_DATABASE_URL (a superuser, to seed the data). `make bench` runs it.
@@ -22,6 +25,8 @@ import (
 
 type options struct {
 	users, todos  int
+	sharedLists   int
+	sharedTodos   int
 	duration      time.Duration
 	concurrencies []int
 	workloads     []string
@@ -42,10 +47,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	flags := flag.NewFlagSet("todobench", flag.ContinueOnError)
 	o := options{}
 	flags.IntVar(&o.users, "users", 10000, "users to create")
-	flags.IntVar(&o.todos, "todos", 20, "todos per user")
+	flags.IntVar(&o.todos, "todos", 20, "todos in each user's personal list")
+	flags.IntVar(&o.sharedLists, "shared-lists", 20000, "shared lists (at least 500)")
+	flags.IntVar(&o.sharedTodos, "shared-todos", 40, "todos in each shared list")
 	flags.DurationVar(&o.duration, "duration", 4*time.Second, "measuring time per workload, concurrency and side")
 	conc := flags.String("concurrency", "64,256,1000", "concurrent clients, comma separated")
-	work := flags.String("workloads", "list,get,create,update,mix", "workloads, comma separated")
+	work := flags.String("workloads", "list,get,create,update,mix,personal,shared,mine-1,mine-50,mine-500", "workloads, comma separated")
 	flags.StringVar(&o.apiBin, "api", "bin/todoapi", "the todoapi binary to measure")
 	flags.StringVar(&o.alg, "alg", "EdDSA", "token algorithm: EdDSA (as Better Auth signs, via a JWKS) or HS256")
 	flags.StringVar(&o.debugAddr, "debug", "", "DEBUG_ADDR for the API (pprof), e.g. 127.0.0.1:6060")
@@ -53,6 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	apiEnv := flags.String("api-env", "", "extra environment for the API, comma separated (e.g. LOG_LEVEL=warn,GOGC=200)")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	if o.users < 4 || o.sharedLists < 500 {
+		return errors.New("-users must be at least 4 and -shared-lists at least 500")
 	}
 	for _, c := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))

@@ -1,0 +1,222 @@
+package db_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/todoapi/todoapi/db"
+	"github.com/todoapi/todoapi/internal/todo"
+)
+
+// heavyMember is a member of 500 shared lists (and has a personal list).
+const heavyMember = "user-1"
+
+// TestSharedListPlans: with issue #11's shape at a smaller scale (2,000 users
+// with a personal list of 20 todos, 500 shared lists of 40 todos, one person a
+// member of all 500; 60,000 todos), the store's queries read what a page
+// needs and no more. Across all of a member's lists, the newest open todos are
+// one short range of the list index per list, merged; the membership lookup
+// runs once per statement (an InitPlan), never per row (a SubPlan); no
+// sequential scan of todos; and the policy costs at most 2.5 times the same
+// statement without row-level security. One list's page is one index scan,
+// without a sort.
+func TestSharedListPlans(t *testing.T) {
+	t.Parallel()
+	_, admin, tdb := open(t)
+	seedSharing(t, admin)
+	app := connect(t, tdb.APIURL)
+	incomplete := false
+
+	t.Run("all my lists", func(t *testing.T) {
+		p := todo.ListParams{Sort: todo.DefaultSort, Limit: 20, Filter: todo.Filter{Completed: &incomplete}}
+		plan := explainAnalyze(t, app, true, heavyMember, p, "")
+		checkOncePerStatement(t, plan.Plan)
+		if plan.Plan.Rows != 21 {
+			t.Errorf("the page has %v rows, want 21 (20 and one to tell a next page)", plan.Plan.Rows)
+		}
+		scans := todoScans(plan.Plan)
+		if len(scans) != 1 || scans[0].NodeType != "Index Scan" || scans[0].Index != "todos_list_id_created_at_idx" ||
+			scans[0].Loops != 501 || scans[0].Rows > 21 {
+			t.Errorf("todos is not read as one index range of at most 21 rows per list (501 lists): %+v\n%s", scans, plan.raw)
+		}
+		// Time, as the fastest of five runs without per-node timing, beside
+		// the same statement without row-level security (as the superuser),
+		// run in turn: what the policy costs, whatever else the machine is
+		// doing. An absolute bound only catches the disasters (seconds).
+		withRLS, without := fastest(t, app, admin, p)
+		t.Logf("newest 20 open todos of a member of 501 lists: %.1f ms; %.1f ms without row-level security", withRLS, without)
+		if withRLS > 2.5*without || withRLS > 500 {
+			t.Errorf("execution took %.1f ms, %.1fx the %.1f ms without row-level security: want under 2.5x and 500 ms", withRLS, withRLS/without, without)
+		}
+	})
+
+	t.Run("one list", func(t *testing.T) {
+		var list string
+		if err := admin.QueryRow(context.Background(), "SELECT min(list_id::text) FROM list_members WHERE user_id = $1 AND role = 'editor'", heavyMember).Scan(&list); err != nil {
+			t.Fatal(err)
+		}
+		p := todo.ListParams{Sort: todo.DefaultSort, Limit: 20, Filter: todo.Filter{ListID: list, Completed: &incomplete}}
+		plan := explainAnalyze(t, app, true, heavyMember, p, "")
+		checkOncePerStatement(t, plan.Plan)
+		if plan.Plan.Rows != 21 {
+			t.Errorf("the page has %v rows, want 21", plan.Plan.Rows)
+		}
+		scans := todoScans(plan.Plan)
+		sorts := 0
+		walk(plan.Plan, false, func(n planNode, _ bool) {
+			if n.NodeType == "Sort" {
+				sorts++
+			}
+		})
+		if len(scans) != 1 || scans[0].NodeType != "Index Scan" || scans[0].Index != "todos_list_id_created_at_idx" ||
+			scans[0].Loops != 1 || sorts != 0 {
+			t.Errorf("one list's page is not one index scan without a sort: %+v\n%s", scans, plan.raw)
+		}
+	})
+}
+
+// seedSharing writes the fixture as the superuser, set-based, with triggers
+// off (the members are written here; no audit rows), then analyzes it.
+func seedSharing(t *testing.T, admin *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	for _, q := range []string{
+		`SET session_replication_role = replica`,
+		`INSERT INTO lists (name, personal_of, created_by)
+		 SELECT 'Personal', 'user-' || u, 'user-' || u FROM generate_series(1, 2000) u`,
+		`INSERT INTO lists (name, created_by) SELECT 'Shared ' || s, 'user-' || (1 + s % 2000) FROM generate_series(1, 500) s`,
+		`INSERT INTO list_members (list_id, user_id, role, added_by) SELECT id, created_by, 'owner', created_by FROM lists`,
+		`INSERT INTO list_members (list_id, user_id, role, added_by)
+		 SELECT id, '` + heavyMember + `', 'editor', created_by FROM lists WHERE personal_of IS NULL AND created_by <> '` + heavyMember + `'`,
+		`INSERT INTO todos (list_id, user_id, title, completed, created_at)
+		 SELECT l.id, l.created_by, 'todo ' || n, n % 3 = 0, now() - random() * interval '30 days'
+		 FROM lists l, generate_series(1, CASE WHEN l.personal_of IS NULL THEN 40 ELSE 20 END) n`,
+		`RESET session_replication_role`,
+		`ANALYZE`,
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
+}
+
+// explained is EXPLAIN (ANALYZE, FORMAT JSON)'s answer.
+type explained struct {
+	Plan          planNode `json:"Plan"`
+	ExecutionTime float64  `json:"Execution Time"` // ms
+	raw           string
+}
+
+// planNode is one node of a plan; Rows is per loop.
+type planNode struct {
+	NodeType string     `json:"Node Type"`
+	Parent   string     `json:"Parent Relationship"`
+	Relation string     `json:"Relation Name"`
+	Index    string     `json:"Index Name"`
+	Output   []string   `json:"Output"`
+	Loops    float64    `json:"Actual Loops"`
+	Rows     float64    `json:"Actual Rows"`
+	Plans    []planNode `json:"Plans"`
+}
+
+// explainAnalyze runs EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON, opts) of the
+// store's query for p with app.user_id set to user, in a transaction rolled
+// back after: as the API does (role todo_app) when asApp, else as conn's role.
+func explainAnalyze(t *testing.T, conn *pgx.Conn, asApp bool, user string, p todo.ListParams, opts string) explained {
+	t.Helper()
+	ctx := context.Background()
+	query, args, err := db.ListQuery(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	role := "current_user"
+	if asApp {
+		role = "'todo_app'"
+	}
+	if _, err := tx.Exec(ctx, "SELECT set_config('role', "+role+", true), set_config('app.user_id', $1, true)", user); err != nil {
+		t.Fatal(err)
+	}
+	var raw string
+	if err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON"+opts+") "+query, args...).Scan(&raw); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	var plans []explained
+	if err := json.Unmarshal([]byte(raw), &plans); err != nil || len(plans) != 1 {
+		t.Fatalf("EXPLAIN answered %q: %v", raw, err)
+	}
+	plans[0].raw = raw
+	return plans[0]
+}
+
+// fastest runs p's query for heavyMember five times as the API does (on app)
+// and five times without row-level security (on admin, a superuser), in
+// turn, and returns the shortest execution time of each, in ms.
+func fastest(t *testing.T, app, admin *pgx.Conn, p todo.ListParams) (withRLS, without float64) {
+	t.Helper()
+	for i := range 5 {
+		a := explainAnalyze(t, app, true, heavyMember, p, ", TIMING OFF").ExecutionTime
+		b := explainAnalyze(t, admin, false, heavyMember, p, ", TIMING OFF").ExecutionTime
+		if i == 0 || a < withRLS {
+			withRLS = a
+		}
+		if i == 0 || b < without {
+			without = b
+		}
+	}
+	return withRLS, without
+}
+
+// walk calls f on n and every node below it, telling whether the node is
+// inside an InitPlan.
+func walk(n planNode, inInitPlan bool, f func(n planNode, inInitPlan bool)) {
+	inInitPlan = inInitPlan || n.Parent == "InitPlan"
+	f(n, inInitPlan)
+	for _, c := range n.Plans {
+		walk(c, inInitPlan, f)
+	}
+}
+
+// checkOncePerStatement: the caller's memberships (app.my_lists, or any read
+// of list_members) are looked up only inside InitPlans, each run once, and no
+// part of the plan is a SubPlan, which runs per row.
+func checkOncePerStatement(t *testing.T, plan planNode) {
+	t.Helper()
+	lookups := 0
+	walk(plan, false, func(n planNode, inInitPlan bool) {
+		switch {
+		case n.Parent == "SubPlan":
+			t.Errorf("a SubPlan (per row, or hashed: not an index condition) under %s %s", n.NodeType, n.Relation)
+		case n.Parent == "InitPlan" && n.Loops != 1:
+			t.Errorf("an InitPlan ran %v times", n.Loops)
+		}
+		if n.Relation == "list_members" || strings.Contains(strings.Join(n.Output, " "), "app.my_lists(") {
+			lookups++
+			if !inInitPlan || n.Loops != 1 {
+				t.Errorf("a membership lookup runs %v times, in an InitPlan: %v: %s %s %v", n.Loops, inInitPlan, n.NodeType, n.Relation, n.Output)
+			}
+		}
+	})
+	if lookups == 0 {
+		t.Error("no membership lookup in the plan")
+	}
+}
+
+// todoScans are the plan's nodes that read the todos table.
+func todoScans(plan planNode) []planNode {
+	var scans []planNode
+	walk(plan, false, func(n planNode, _ bool) {
+		if n.Relation == "todos" {
+			scans = append(scans, n)
+		}
+	})
+	return scans
+}
