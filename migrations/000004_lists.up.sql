@@ -101,12 +101,19 @@ ALTER TABLE list_invitations FORCE ROW LEVEL SECURITY;
 -- It is VOLATILE so that it reads memberships with a fresh snapshot, which
 -- includes what earlier parts of the same statement did: the personal list
 -- that the insert trigger below makes for a person's first todo. Inside
--- ARRAY(SELECT ...) it is still an InitPlan, run once per statement.
+-- ARRAY(SELECT ...) it is still an InitPlan, run once per statement. The ids
+-- come sorted (free: list_members_user_id_idx yields them in order) because
+-- each btree scan of todos by list_id = ANY (...) sorts the array again when
+-- rescanned, once per list across all lists; sorted input is a single pass.
+-- For a member of 500 lists, "newest 20 open todos across my lists" went from
+-- 3.4x to 1.3x the same statement without row-level security
+-- (db/sharing_plan_test.go).
 CREATE FUNCTION app.my_lists(roles text[]) RETURNS SETOF uuid
     LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
     SELECT list_id FROM public.list_members
     WHERE user_id = NULLIF(current_setting('app.user_id', true), '') AND role = ANY (roles)
+    ORDER BY list_id
 $$;
 REVOKE ALL ON FUNCTION app.my_lists(text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.my_lists(text[]) TO todo_app;

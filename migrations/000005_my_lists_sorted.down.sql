@@ -1,6 +1,0 @@
-CREATE OR REPLACE FUNCTION app.my_lists(roles text[]) RETURNS SETOF uuid
-    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
-$$
-    SELECT list_id FROM public.list_members
-    WHERE user_id = NULLIF(current_setting('app.user_id', true), '') AND role = ANY (roles)
-$$;
