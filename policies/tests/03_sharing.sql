@@ -70,8 +70,10 @@ END $$;
 
 -- ---------------------------------------------------------------- the matrix
 -- One row per operation on Groceries, one column per caller: what try()
--- must answer. Moving a todo is tried with UPDATE on list_id granted, which
--- todo_app does not have: the policies alone must stop it.
+-- must answer. The owner cannot join uninvited because she is a member already
+-- (23505). Moving a todo is tried with UPDATE on list_id granted, which
+-- todo_app does not have: the policies alone must stop it, whether the mover
+-- only views the target list (olga, in Nora's) or is not in it (eddie).
 CREATE TEMP TABLE matrix (n serial, op text, stmt text,
     owner text, editor text, viewer text, non_member text, unset text, empty text);
 INSERT INTO matrix (op, stmt, owner, editor, viewer, non_member, unset, empty) VALUES
