@@ -110,12 +110,14 @@ type LockedBuffer struct {
 	b  bytes.Buffer
 }
 
+// Write appends p, as a server's log handler does.
 func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
+// String is what was written so far.
 func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
