@@ -24,10 +24,17 @@ var fuzzOps = []struct{ method, path, contentType string }{
 	{http.MethodPatch, "/v1/todos/00000000-0000-4000-8000-000000000001", "application/merge-patch+json"},
 	{http.MethodDelete, "/v1/todos/00000000-0000-4000-8000-000000000001", ""},
 	{http.MethodPost, "/v1/todos", "application/x-www-form-urlencoded"},
+	{http.MethodPost, "/v1/lists", "application/json"},
+	{http.MethodGet, "/v1/lists", ""},
+	{http.MethodPatch, "/v1/lists/00000000-0000-4000-8000-000000000002", "application/json"},
+	{http.MethodGet, "/v1/lists/00000000-0000-4000-8000-000000000002/members", ""},
+	{http.MethodPost, "/v1/lists/00000000-0000-4000-8000-000000000002/members", "application/json"},
+	{http.MethodPatch, "/v1/lists/00000000-0000-4000-8000-000000000002/members/bob", "application/json"},
+	{http.MethodPost, "/v1/lists/00000000-0000-4000-8000-000000000002/invitations", "application/json"},
 }
 
 // FuzzTodoBodies sends arbitrary bodies and query strings through the real
-// operation handlers, on a store that keeps nothing (what is fuzzed is the
+// operation handlers (todos and lists), on stores that keep nothing (what is fuzzed is the
 // HTTP layer's parsing; the database is tested for real elsewhere). Whatever
 // comes in, the answer is not a 5xx (so no panic either: recoverProblem would
 // make it a 500), and every error is a problem+json that carries no

@@ -304,31 +304,62 @@ func TestOpenAPIFromTodoLimits(t *testing.T) {
 		}
 		return v
 	}
-	params := map[string]any{}
-	for _, p := range at(doc, "paths", "/v1/todos", "get", "parameters").([]any) {
-		params[at(p, "name").(string)] = at(p, "schema")
-	}
-	wantSame := func(what string, got, want any) {
-		t.Helper()
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: %v, want %v", what, got, want)
+	// schema is the schema of a query parameter or body member of an operation.
+	schema := func(path, method, where string) any {
+		in, name, _ := strings.Cut(where, ".")
+		if in == "query" {
+			for _, p := range at(doc, "paths", path, method, "parameters").([]any) {
+				if at(p, "name") == name && at(p, "in") == "query" {
+					return at(p, "schema")
+				}
+			}
+			return nil
 		}
-	}
-	wantSame("completed type", at(params["completed"], "type"), "boolean")
-	wantSame("sort enum", at(params["sort"], "enum"), todo.Sorts)
-	wantSame("sort default", at(params["sort"], "default"), todo.DefaultSort)
-	wantSame("limit", []any{at(params["limit"], "minimum"), at(params["limit"], "maximum"), at(params["limit"], "default")},
-		[]any{1, todo.MaxPageSize, todo.DefaultPageSize})
-	wantSame("q maxLength", at(params["q"], "maxLength"), todo.MaxQueryLen)
-	for _, op := range [][]string{{"/v1/todos", "post"}, {"/v1/todos/{id}", "put"}, {"/v1/todos/{id}", "patch"}} {
-		var schema any
-		for _, content := range at(doc, "paths", op[0], op[1], "requestBody", "content").(map[string]any) {
-			schema = at(content, "schema")
+		for _, content := range at(doc, "paths", path, method, "requestBody", "content").(map[string]any) {
+			body := at(content, "schema")
+			if ref, ok := at(body, "$ref").(string); ok {
+				body = at(doc, "components", "schemas", strings.TrimPrefix(ref, "#/components/schemas/"))
+			}
+			return at(body, "properties", name)
 		}
-		ref, _ := at(schema, "$ref").(string)
-		props := at(doc, append([]string{"components", "schemas"}, strings.TrimPrefix(ref, "#/components/schemas/"), "properties")...)
-		wantSame(op[1]+" title", []any{at(props, "title", "minLength"), at(props, "title", "maxLength")}, []any{1, todo.MaxTitleLen})
-		wantSame(op[1]+" description", at(props, "description", "maxLength"), todo.MaxDescriptionLen)
+		return nil
+	}
+	type pin struct {
+		path, method, where string
+		keys                []string
+		want                []any
+	}
+	cases := []pin{
+		{"/v1/todos", "get", "query.completed", []string{"type"}, []any{"boolean"}},
+		{"/v1/todos", "get", "query.sort", []string{"enum", "default"}, []any{todo.Sorts, todo.DefaultSort}},
+		{"/v1/todos", "get", "query.limit", []string{"minimum", "maximum", "default"}, []any{1, todo.MaxPageSize, todo.DefaultPageSize}},
+		{"/v1/todos", "get", "query.q", []string{"maxLength"}, []any{todo.MaxQueryLen}},
+		{"/v1/todos", "patch", "query.q", []string{"maxLength"}, []any{todo.MaxQueryLen}},
+		{"/v1/todos", "delete", "query.q", []string{"maxLength"}, []any{todo.MaxQueryLen}},
+		{"/v1/lists", "get", "query.limit", []string{"minimum", "maximum", "default"}, []any{1, todo.MaxPageSize, todo.DefaultPageSize}},
+		{"/v1/lists/{list_id}/members", "get", "query.limit", []string{"minimum", "maximum", "default"}, []any{1, todo.MaxPageSize, todo.MaxPageSize}},
+		{"/v1/lists", "post", "body.name", []string{"minLength", "maxLength"}, []any{1, todo.MaxListNameLen}},
+		{"/v1/lists/{list_id}", "patch", "body.name", []string{"minLength", "maxLength"}, []any{1, todo.MaxListNameLen}},
+		{"/v1/lists/{list_id}/members", "post", "body.role", []string{"enum"}, []any{todo.Roles}},
+		{"/v1/lists/{list_id}/members/{user_id}", "patch", "body.role", []string{"enum"}, []any{todo.Roles}},
+		{"/v1/lists/{list_id}/invitations", "post", "body.role", []string{"enum"}, []any{todo.InvitableRoles}},
+		{"/v1/lists/{list_id}/invitations", "post", "body.max_uses", []string{"minimum", "maximum", "default"},
+			[]any{1, todo.MaxInvitationUses, todo.DefaultInvitationUses}},
+		{"/v1/lists/{list_id}/invitations", "post", "body.expires_in", []string{"minimum", "maximum", "default"},
+			[]any{todo.MinInvitationLifetime.Seconds(), todo.MaxInvitationLifetime.Seconds(), todo.DefaultInvitationExpiry.Seconds()}},
+	}
+	for _, op := range []string{"/v1/todos post", "/v1/todos/{id} put", "/v1/todos/{id} patch"} {
+		path, method, _ := strings.Cut(op, " ")
+		cases = append(cases, pin{path, method, "body.title", []string{"minLength", "maxLength"}, []any{1, todo.MaxTitleLen}},
+			pin{path, method, "body.description", []string{"maxLength"}, []any{todo.MaxDescriptionLen}})
+	}
+	for _, c := range cases {
+		s := schema(c.path, c.method, c.where)
+		for i, key := range c.keys {
+			if got := at(s, key); fmt.Sprint(got) != fmt.Sprint(c.want[i]) {
+				t.Errorf("%s %s %s %s: %v, want %v", c.method, c.path, c.where, key, got, c.want[i])
+			}
+		}
 	}
 
 	ok := func(query string) {

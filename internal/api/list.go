@@ -65,7 +65,7 @@ func (s *server) createList(ctx context.Context, in *createListInput) (*createLi
 }
 
 type listListsInput struct {
-	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size."`
+	Limit  int    `query:"limit" doc:"Page size."`
 	Cursor string `query:"cursor" maxLength:"2048" doc:"next_cursor of the previous page."`
 }
 
@@ -79,6 +79,9 @@ type listListsOutput struct {
 
 func (s *server) listLists(ctx context.Context, in *listListsInput) (*listListsOutput, error) {
 	c := caller(ctx)
+	if in.Limit == 0 {
+		in.Limit = todo.DefaultPageSize
+	}
 	var after *todo.Cursor
 	if in.Cursor != "" {
 		var err error
@@ -143,7 +146,7 @@ func (s *server) deleteList(ctx context.Context, in *deleteListInput) (*struct{}
 
 type listMembersInput struct {
 	ListPath
-	Limit int    `query:"limit" minimum:"1" maximum:"100" default:"100" doc:"Page size."`
+	Limit int    `query:"limit" doc:"Page size."`
 	After string `query:"after" maxLength:"255" doc:"The last user_id of the previous page."`
 }
 
@@ -154,6 +157,9 @@ type membersOutput struct {
 }
 
 func (s *server) listMembers(ctx context.Context, in *listMembersInput) (*membersOutput, error) {
+	if in.Limit == 0 {
+		in.Limit = todo.MaxPageSize
+	}
 	members, err := s.Lists.Members(ctx, caller(ctx), in.ListID, in.Limit, in.After)
 	if err != nil {
 		return nil, s.problem(ctx, err)
@@ -166,7 +172,7 @@ func (s *server) listMembers(ctx context.Context, in *listMembersInput) (*member
 // RoleField is a member's role in a body (exported, as Huma flattens only
 // exported embedded structs).
 type RoleField struct {
-	Role string `json:"role" enum:"owner,editor,viewer" doc:"owner: everything, members included; editor: the todos; viewer: read only."`
+	Role string `json:"role" doc:"owner: everything, members included; editor: the todos; viewer: read only."`
 }
 
 type addMemberInput struct {
@@ -216,7 +222,7 @@ func (s *server) removeMember(ctx context.Context, in *removeMemberInput) (*stru
 type createInvitationInput struct {
 	ListPath
 	Body struct {
-		Role      string `json:"role" enum:"editor,viewer" doc:"The role it gives."`
+		Role      string `json:"role" doc:"The role it gives."`
 		MaxUses   int    `json:"max_uses,omitempty" doc:"How many people may accept it."`
 		ExpiresIn int    `json:"expires_in,omitempty" doc:"Seconds until it stops working (default 7 days, at most 30)."`
 	}
@@ -227,14 +233,15 @@ type invitationOutput struct {
 }
 
 func (s *server) createInvitation(ctx context.Context, in *createInvitationInput) (*invitationOutput, error) {
-	n := todo.NewInvitation{Role: in.Body.Role, MaxUses: in.Body.MaxUses, ExpiresAt: time.Now().Add(todo.DefaultInvitationExpiry)}
-	if n.MaxUses == 0 {
-		n.MaxUses = 1
+	if in.Body.MaxUses == 0 {
+		in.Body.MaxUses = todo.DefaultInvitationUses
 	}
-	if in.Body.ExpiresIn != 0 {
-		n.ExpiresAt = time.Now().Add(time.Duration(in.Body.ExpiresIn) * time.Second)
+	if in.Body.ExpiresIn == 0 {
+		in.Body.ExpiresIn = int(todo.DefaultInvitationExpiry.Seconds())
 	}
-	inv, err := s.Lists.CreateInvitation(ctx, caller(ctx), in.ListID, n)
+	inv, err := s.Lists.CreateInvitation(ctx, caller(ctx), in.ListID, todo.NewInvitation{
+		Role: in.Body.Role, MaxUses: in.Body.MaxUses, ExpiresAt: time.Now().Add(time.Duration(in.Body.ExpiresIn) * time.Second),
+	})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

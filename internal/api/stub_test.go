@@ -55,6 +55,44 @@ func (s echoStore) DeleteAll(context.Context, todo.Caller, todo.Filter) (todo.Bu
 	return todo.Bulk{}, s.err
 }
 
+// echoLists is echoStore's todo.ListStore: it keeps nothing and answers with
+// what it is given.
+type echoLists struct{}
+
+func (echoLists) CreateList(_ context.Context, _ todo.Caller, name string) (todo.List, error) {
+	return todo.List{ID: "00000000-0000-4000-8000-000000000002", Name: name, MyRole: todo.RoleOwner, Version: 1}, nil
+}
+func (echoLists) Lists(context.Context, todo.Caller, int, *todo.Cursor) (todo.ListPage, error) {
+	return todo.ListPage{}, nil
+}
+func (echoLists) GetList(_ context.Context, _ todo.Caller, id string) (todo.List, error) {
+	return todo.List{ID: id, Name: "x", Version: 1}, nil
+}
+func (echoLists) RenameList(_ context.Context, _ todo.Caller, id, name string, _ todo.Versions) (todo.List, error) {
+	return todo.List{ID: id, Name: name, Version: 2}, nil
+}
+func (echoLists) DeleteList(context.Context, todo.Caller, string, todo.Versions) error { return nil }
+func (echoLists) Members(context.Context, todo.Caller, string, int, string) ([]todo.Member, error) {
+	return []todo.Member{}, nil
+}
+func (echoLists) AddMember(_ context.Context, _ todo.Caller, _, userID, role string) (todo.Member, error) {
+	return todo.Member{UserID: userID, Role: role}, nil
+}
+func (echoLists) SetRole(_ context.Context, _ todo.Caller, _, userID, role string) (todo.Member, error) {
+	return todo.Member{UserID: userID, Role: role}, nil
+}
+func (echoLists) RemoveMember(context.Context, todo.Caller, string, string) error { return nil }
+func (echoLists) CreateInvitation(_ context.Context, _ todo.Caller, listID string, inv todo.NewInvitation) (todo.Invitation, error) {
+	return todo.Invitation{ListID: listID, Role: inv.Role, MaxUses: inv.MaxUses}, nil
+}
+func (echoLists) Invitations(context.Context, todo.Caller, string) ([]todo.Invitation, error) {
+	return []todo.Invitation{}, nil
+}
+func (echoLists) RevokeInvitation(context.Context, todo.Caller, string, string) error { return nil }
+func (echoLists) AcceptInvitation(context.Context, todo.Caller, string) (todo.Joined, error) {
+	return todo.Joined{}, nil
+}
+
 var stubAuth = auth.Config{Secret: []byte("stub-secret-stub-secret-stub-secret!"), Leeway: time.Second}
 
 // stubServer is the whole API on store, with its logs and metrics.
@@ -72,12 +110,14 @@ type LockedBuffer struct {
 	b  bytes.Buffer
 }
 
+// Write appends p, as a server's log handler does.
 func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
+// String is what was written so far.
 func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -106,7 +146,7 @@ func newStubServer(t testing.TB, store todo.Store) *stubServer {
 		t.Fatal(err)
 	}
 	logs, reg := &LockedBuffer{}, prometheus.NewRegistry()
-	s := newServer(Deps{Todos: store, Verifier: verifier, Cursors: cursors,
+	s := newServer(Deps{Todos: store, Lists: echoLists{}, Verifier: verifier, Cursors: cursors,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Metrics: NewMetrics(reg)})
 	return &stubServer{server: s, logs: logs, metrics: reg, token: tok}
 }

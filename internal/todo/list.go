@@ -28,6 +28,7 @@ var InvitableRoles = []string{RoleEditor, RoleViewer}
 const (
 	MaxListNameLen          = 200
 	MaxInvitationUses       = 1000
+	DefaultInvitationUses   = 1
 	MinInvitationLifetime   = time.Minute
 	MaxInvitationLifetime   = 30 * 24 * time.Hour
 	DefaultInvitationExpiry = 7 * 24 * time.Hour
