@@ -20,6 +20,7 @@ import (
 	"github.com/todoapi/todoapi/internal/api"
 	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/config"
+	"github.com/todoapi/todoapi/internal/event"
 )
 
 // shutdownGrace is how long in-flight requests may take after SIGTERM.
@@ -89,6 +90,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		safe.Store(true)
 	}
 
+	cfg.Events.Logger = logger
+	hub := event.NewHub(db.NewEventStore(database), cfg.Events)
+	go hub.Run(ctx)
 	registerPoolMetrics(reg, database)
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	deps := api.Deps{
@@ -103,6 +107,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Logger:      logger,
 		CORSOrigins: cfg.CORSOrigins,
 		Metrics:     api.NewMetrics(reg),
+		Events:      hub,
 	}
 	if cfg.MetricsAddr == "" {
 		deps.MetricsHandler = metricsHandler
@@ -124,6 +129,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		MaxHeaderBytes:    16 << 10, // a larger header (a huge token) gets 431
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(hub.Close) // streams end, so that shutdown need not wait for them
 	if cfg.DebugAddr != "" {
 		go serveDebug(cfg.DebugAddr, logger)
 	}

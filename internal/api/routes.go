@@ -50,4 +50,5 @@ func (s *server) routes() {
 		http.StatusOK, 400, 404, 412, 413, 415, 422), s.updateTodo)
 	huma.Register(s.api, todoOp("deleteTodo", http.MethodDelete, "/v1/todos/{id}", "Delete a todo",
 		http.StatusNoContent, 404, 412, 422), s.deleteTodo)
+	s.eventRoutes()
 }
