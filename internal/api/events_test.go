@@ -53,14 +53,10 @@ func newEventsEnv(t *testing.T, cfg event.Config) *eventsEnv {
 func serveEvents(t *testing.T, tdb dbtest.TestDB, cfg event.Config) *eventsEnv {
 	t.Helper()
 	database := tdb.OpenPool(t, "")
-	verifier, err := auth.NewVerifier(t.Context(), authConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &lockedBuffer{}
 	hub := testHub(t, database, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	srv := httptest.NewServer(api.NewServer(api.Deps{
-		Todos: db.NewTodoStore(database), Verifier: verifier, Events: hub,
+		Todos: db.NewTodoStore(database), Verifier: mustVerifier(t), Events: hub,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 	}))
 	t.Cleanup(func() { hub.Close(); srv.Close() })
@@ -522,4 +518,68 @@ func TestEventsOrderPerTodo(t *testing.T) {
 	if err := e.admin.QueryRow(ctx, "SELECT pos_txid > txid FROM events WHERE payload->>'title' = 'target 3'").Scan(&bumped); err != nil || !bumped {
 		t.Errorf("the older transaction's event was not moved after the younger one's: %v %v", bumped, err)
 	}
+}
+
+// TestEventsLateCommit: an event whose transaction began first but commits
+// last is still delivered, before the younger one it precedes: the poller
+// reads only below the oldest running transaction, so polling "after the
+// last id seen" cannot skip it.
+func TestEventsLateCommit(t *testing.T) {
+	t.Parallel()
+	e := newEventsEnv(t, event.Config{})
+	alice := token(t, "alice")
+	s := subscribe(t, e.url, "", alice)
+	s.next(t)
+	ctx := context.Background()
+	late, err := e.admin.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Rollback(ctx) //nolint:errcheck
+	if _, err := late.Exec(ctx, "INSERT INTO todos (user_id, title) VALUES ('alice', 'late')"); err != nil {
+		t.Fatal(err)
+	}
+	e.create(t, alice, `{"title":"early"}`)
+	// Let the poller run several times while the late transaction is open.
+	before := e.hub.Polls()
+	for e.hub.Polls() < before+3 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := late.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := summary(e.marker(t, s, alice, "end"))
+	if want := []string{"todo.created late", "todo.created early"}; !equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestEventsOutlivesTimeouts: a stream outlives the per-request deadline
+// (10 s) and an http.Server's ReadTimeout and WriteTimeout.
+func TestEventsOutlivesTimeouts(t *testing.T) {
+	t.Parallel()
+	e := newEventsEnv(t, event.Config{Heartbeat: 200 * time.Millisecond})
+	srv := httptest.NewUnstartedServer(api.NewServer(api.Deps{
+		Todos: db.NewTodoStore(e.db), Verifier: mustVerifier(t), Events: e.hub, Logger: slog.New(slog.DiscardHandler),
+	}))
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = time.Second, time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	alice := token(t, "alice")
+	s := subscribe(t, srv.URL, "", alice)
+	s.next(t)
+	time.Sleep(11 * time.Second) // past every timeout
+	e.create(t, alice, `{"title":"after 11 s"}`)
+	if ev := s.next(t); ev.data["todo"] == nil {
+		t.Errorf("got %+v", ev)
+	}
+}
+
+func mustVerifier(t *testing.T) *auth.Verifier {
+	t.Helper()
+	v, err := auth.NewVerifier(t.Context(), authConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -193,6 +193,13 @@ func (h *Hub) Run(ctx context.Context) {
 	}
 }
 
+// Polls is how many polls have started.
+func (h *Hub) Polls() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.polls
+}
+
 // Poll delivers the events that became final since the last poll: it asks
 // the source who might be affected, reads each such user's events under that
 // user's identity (and those of streams still catching up), and queues them.
