@@ -177,9 +177,7 @@ func (s *server) verifyUntil(ctx context.Context, header string) (string, time.T
 // pump writes the stream's events to the client until the client leaves,
 // the token expires or the hub resets the stream.
 func (s *server) pump(ctx context.Context, w http.ResponseWriter, stream *event.Stream, until time.Time, resumed bool) {
-	rc := http.NewResponseController(w)
-	// The server's ReadTimeout would cancel a long request's context.
-	_ = rc.SetReadDeadline(time.Time{})
+	rc := http.NewResponseController(w) // net/http itself lifts ReadTimeout once the handler runs
 	buf := []byte("retry: 2000\n")
 	flush := func() bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
