@@ -50,15 +50,15 @@ func newEventsEnv(t *testing.T, cfg event.Config) *eventsEnv {
 }
 
 // serveEvents serves the API with live updates on tdb, with a pool and a hub
-// of its own: one API instance.
-func serveEvents(t *testing.T, tdb dbtest.TestDB, cfg event.Config) *eventsEnv {
+// of its own: one API instance. Browser pages from origins may call it.
+func serveEvents(t *testing.T, tdb dbtest.TestDB, cfg event.Config, origins ...string) *eventsEnv {
 	t.Helper()
 	database := tdb.OpenPool(t, "")
 	logs := &lockedBuffer{}
 	hub := testHub(t, database, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	srv := httptest.NewServer(api.NewServer(api.Deps{
 		Todos: db.NewTodoStore(database), Verifier: mustVerifier(t), Events: hub,
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), CORSOrigins: origins,
 	}))
 	t.Cleanup(func() { hub.Close(); srv.Close() })
 	admin, err := pgx.Connect(context.Background(), tdb.AdminURL)
