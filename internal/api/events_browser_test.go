@@ -115,4 +115,3 @@ func chromium(t *testing.T, url string) {
 		_ = cmd.Wait()
 	})
 }
-
