@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -16,28 +17,23 @@ import (
 )
 
 // livePage is a browser frontend in two roles, chosen by its fragment ("api
-// token todoId role"). "watch" subscribes the way the README shows: a ticket
-// from POST /v1/events/tickets, then EventSource. "edit" changes the todo.
-// Each tells the test what happened by POSTing to its own origin.
+// token todoId role"). "watch" runs the README's EventSource client (a ticket,
+// then EventSource); "edit" changes the todo. Each tells the test what
+// happened by POSTing to its own origin.
 const livePage = `<!doctype html>
 <html><head><meta charset="utf-8"><title>live</title></head><body><script>
-const [api, token, todoId, role] = decodeURIComponent(location.hash.slice(1)).split(" ");
+const [API, token, todoId, role] = decodeURIComponent(location.hash.slice(1)).split(" ");
 const report = (path, body) => fetch(path, { method: "POST", body: JSON.stringify(body) });
 const auth = { Authorization: "Bearer " + token };
+README_CLIENT
 (async () => {
   try {
     if (role === "watch") {
-      const { ticket } = await (await fetch(api + "/v1/events/tickets", { method: "POST", headers: auth })).json();
-      const events = new EventSource(api + "/v1/events?ticket=" + encodeURIComponent(ticket));
-      events.addEventListener("ready", () => report("/ready", {}));
-      events.addEventListener("todo.updated", (e) => {
-        const { todo, etag } = JSON.parse(e.data);
-        report("/seen", { title: todo.title, etag, id: e.lastEventId });
-        events.close();
+      await listen(async () => token, (type, data) => {
+        if (type === "todo.updated") report("/seen", { title: data.todo.title, etag: data.etag });
       });
-      events.onerror = () => report("/seen", { error: "EventSource error" });
     } else {
-      const res = await fetch(api + "/v1/todos/" + todoId, {
+      const res = await fetch(API + "/v1/todos/" + todoId, {
         method: "PATCH", headers: { ...auth, "Content-Type": "application/json" },
         body: JSON.stringify({ title: "edited on the other page" }),
       });
@@ -49,11 +45,28 @@ const auth = { Authorization: "Bearer " + token };
 })();
 </script></body></html>`
 
+// readmeClient is the browser client the README shows under "Live updates".
+func readmeClient(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "\n## Live updates\n")
+	_, code, ok := strings.Cut(section, "```js\n")
+	code, _, _ = strings.Cut(code, "```")
+	if !ok || !strings.Contains(code, "new EventSource") {
+		t.Fatal("README.md has no EventSource client under Live updates")
+	}
+	return code
+}
+
 // TestBrowserLiveUpdates: two pages in headless Chromium, from another
 // origin: an edit made on one appears on the other through EventSource.
 func TestBrowserLiveUpdates(t *testing.T) {
 	t.Parallel()
 	reports := make(chan string, 10)
+	client := readmeClient(t)
 	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			b, _ := io.ReadAll(r.Body)
@@ -61,7 +74,7 @@ func TestBrowserLiveUpdates(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write([]byte(livePage)) //nolint:errcheck
+		w.Write([]byte(strings.Replace(livePage, "README_CLIENT", client, 1))) //nolint:errcheck
 	}))
 	t.Cleanup(pages.Close)
 	e := serveEvents(t, dbtest.New(t), event.Config{}, pages.URL)
@@ -86,16 +99,19 @@ func TestBrowserLiveUpdates(t *testing.T) {
 	}
 
 	open("watch")
-	if r := report("/ready"); r != "{}" {
-		t.Fatalf("watching page: %s", r)
+	for wait := 0; e.hub.Subscribers() == 0; wait++ { // until its stream is open
+		if wait == 6000 {
+			t.Fatalf("the watching page opened no stream within a minute (reports: %v)", got)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	open("edit")
 	if r := report("/edited"); r != `{"status":200}` {
 		t.Fatalf("editing page: %s", r)
 	}
-	var seen struct{ Title, ETag, ID, Error string }
+	var seen struct{ Title, ETag, Error string }
 	r := report("/seen")
-	if err := json.Unmarshal([]byte(r), &seen); err != nil || seen.Title != "edited on the other page" || seen.ETag != `"2"` || seen.ID == "" {
+	if err := json.Unmarshal([]byte(r), &seen); err != nil || seen.Title != "edited on the other page" || seen.ETag != `"2"` {
 		t.Errorf("watching page saw %s (%v)", r, err)
 	}
 }

@@ -193,6 +193,17 @@ func (h *Hub) Run(ctx context.Context) {
 	}
 }
 
+// Subscribers is how many streams are open on this instance.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, streams := range h.users {
+		n += len(streams)
+	}
+	return n
+}
+
 // Polls is how many polls have started.
 func (h *Hub) Polls() uint64 {
 	h.mu.Lock()
