@@ -93,6 +93,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	cfg.Events.Logger = logger
 	hub := event.NewHub(db.NewEventStore(database), cfg.Events)
 	go hub.Run(ctx)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "todoapi_event_streams", Help: "Event streams open on this instance."},
+		func() float64 { return float64(hub.Subscribers()) }))
 	registerPoolMetrics(reg, database)
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	deps := api.Deps{
