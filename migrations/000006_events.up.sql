@@ -104,7 +104,8 @@ REVOKE ALL ON FUNCTION app.event_horizon() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.event_horizon() TO todo_app;
 
 -- Retention, enforced by the API itself (each instance, every minute): events
--- older than keep go, and the horizon moves past them; expired tickets go too.
+-- older than keep go, at most 10,000 a call (the API calls again while a call
+-- deletes that many), and the horizon moves past them; expired tickets go too.
 CREATE FUNCTION app.prune_events(keep interval) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
@@ -115,7 +116,9 @@ DECLARE
 BEGIN
     DELETE FROM public.event_tickets WHERE expires_at < now();
     WITH gone AS (
-        DELETE FROM public.events WHERE created_at < now() - keep RETURNING pos_txid, id
+        DELETE FROM public.events WHERE (pos_txid, id) IN (
+            SELECT e.pos_txid, e.id FROM public.events e WHERE e.created_at < now() - keep LIMIT 10000)
+        RETURNING pos_txid, id
     )
     SELECT count(*), (SELECT g.pos_txid FROM gone g ORDER BY g.pos_txid DESC, g.id DESC LIMIT 1),
            (SELECT g.id FROM gone g ORDER BY g.pos_txid DESC, g.id DESC LIMIT 1)

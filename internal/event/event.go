@@ -81,7 +81,8 @@ type Source interface {
 	// Read returns, for each request, up to limit of the events in its range
 	// that row-level security lets its user see, in order, and the horizon.
 	Read(ctx context.Context, reqs []Request, limit int) (events [][]Event, horizon Position, err error)
-	// Prune deletes the events older than keep (and expired tickets).
+	// Prune deletes up to PruneBatch of the events older than keep (and
+	// expired tickets) and says how many events it deleted.
 	Prune(ctx context.Context, keep time.Duration) (int64, error)
 	// CreateTicket stores a ticket's hash for the caller, valid until the
 	// caller's token expires (at until) or the ticket's short life ends.
@@ -90,6 +91,10 @@ type Source interface {
 	// its token is good; todo.ErrNotFound when there is no such valid ticket.
 	RedeemTicket(ctx context.Context, hash []byte) (userID string, until time.Time, err error)
 }
+
+// PruneBatch is the most events one Prune deletes: a short transaction even
+// after a long outage.
+const PruneBatch = 10000
 
 // TicketTTL is how long a stream ticket may wait to be redeemed.
 const TicketTTL = 30 * time.Second

@@ -162,22 +162,14 @@ func (h *Hub) Close() {
 	}
 }
 
-// Run polls until ctx ends, and prunes old events every minute.
+// Run polls until ctx ends, and prunes old events every minute beside it.
 func (h *Hub) Run(ctx context.Context) {
+	go h.prune(ctx)
 	tick := time.NewTicker(h.cfg.PollInterval)
 	defer tick.Stop()
-	var pruned time.Time
 	failing := false
 	for {
 		err := h.Poll(ctx)
-		if err == nil && time.Since(pruned) > time.Minute {
-			pruned = time.Now()
-			if n, err := h.src.Prune(ctx, h.cfg.Retention); err != nil {
-				h.cfg.Logger.Warn("pruning events failed", "err", err)
-			} else if n > 0 {
-				h.cfg.Logger.Info("pruned events", "count", n)
-			}
-		}
 		switch {
 		case err != nil && !failing && ctx.Err() == nil:
 			h.cfg.Logger.Warn("polling events failed; streams wait and resume", "err", err)
@@ -185,6 +177,36 @@ func (h *Hub) Run(ctx context.Context) {
 			h.cfg.Logger.Info("polling events again")
 		}
 		failing = err != nil
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// prune deletes events older than the retention every minute, in batches
+// (each its own short transaction) until none is left.
+func (h *Hub) prune(ctx context.Context) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		total := int64(0)
+		for {
+			n, err := h.src.Prune(ctx, h.cfg.Retention)
+			if err != nil {
+				if ctx.Err() == nil {
+					h.cfg.Logger.Warn("pruning events failed", "err", err)
+				}
+				break
+			}
+			if total += n; n < PruneBatch {
+				break
+			}
+		}
+		if total > 0 {
+			h.cfg.Logger.Info("pruned events", "count", total)
+		}
 		select {
 		case <-ctx.Done():
 			return
