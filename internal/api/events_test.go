@@ -593,3 +593,45 @@ func mustVerifier(t *testing.T) *auth.Verifier {
 	}
 	return v
 }
+
+// TestEventsHeartbeat: an idle stream gets `: ping` comments, each with the
+// stream's position as its id (no event), so a client's Last-Event-ID moves on.
+func TestEventsHeartbeat(t *testing.T) {
+	t.Parallel()
+	e := newEventsEnv(t, event.Config{Heartbeat: 50 * time.Millisecond})
+	alice := token(t, "alice")
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.url+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+alice)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	e.create(t, alice, `{"title":"one"}`)
+	sc := bufio.NewScanner(res.Body)
+	var lastEvent string
+	created := false
+	for n, prev := 0, ""; n < 200 && sc.Scan(); n, prev = n+1, sc.Text() {
+		line := sc.Text()
+		created = created || line == "event: "+event.TodoCreated
+		if id, ok := strings.CutPrefix(line, "id: "); ok {
+			if prev == ": ping" && created {
+				if mustParse(t, id).Less(mustParse(t, lastEvent)) {
+					t.Errorf("ping id %s is before the last event %s", id, lastEvent)
+				}
+				return
+			}
+			lastEvent = id
+		}
+	}
+	t.Fatalf("no ping with an id in 200 lines: %v", sc.Err())
+}
+
+func mustParse(t *testing.T, id string) event.Position {
+	t.Helper()
+	p, err := event.ParsePosition(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
