@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/todoapi/todoapi/db"
 	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/todo"
@@ -53,5 +55,45 @@ func BenchmarkStoreCreate(b *testing.B) {
 		if _, _, err := s.Create(b.Context(), todo.Caller{UserID: "alice"}, todo.Fields{Title: "bench"}, ""); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEventsTrigger is what the events trigger costs each write: the
+// same create and update with the trigger enabled and disabled.
+func BenchmarkEventsTrigger(b *testing.B) {
+	for _, trigger := range []string{"ENABLE", "DISABLE"} {
+		b.Run("trigger="+trigger, func(b *testing.B) {
+			tdb := dbtest.New(b)
+			admin, err := pgx.Connect(b.Context(), tdb.AdminURL)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer admin.Close(context.Background())
+			if _, err := admin.Exec(b.Context(), "ALTER TABLE todos "+trigger+" TRIGGER todos_events"); err != nil {
+				b.Fatal(err)
+			}
+			s := db.NewTodoStore(tdb.OpenPool(b, ""))
+			alice := todo.Caller{UserID: "alice"}
+			t, _, err := s.Create(b.Context(), alice, todo.Fields{Title: "bench"}, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("create", func(b *testing.B) {
+				for b.Loop() {
+					if _, _, err := s.Create(b.Context(), alice, todo.Fields{Title: "bench"}, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("update", func(b *testing.B) {
+				done := true
+				for b.Loop() {
+					done = !done
+					if _, err := s.Update(b.Context(), alice, t.ID, todo.Patch{Completed: &done}, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // ServedTables are the tables the API reads and writes; each must have row-level
 // security enabled and forced, and at least one policy.
-var ServedTables = []string{"todos", "idempotency_keys", "lists", "list_members", "list_invitations"}
+var ServedTables = []string{"todos", "idempotency_keys", "lists", "list_members", "list_invitations", "events", "event_tickets"}
 
 // ErrUnsafe means the database is set up so that row-level security might not
 // hold; the API refuses to serve.

@@ -15,6 +15,7 @@ import (
 // the process's, the API's requests and auth failures, JWKS fetches and the
 // connection pool's counters.
 type metrics struct {
+	reg         *prometheus.Registry
 	api         *api.Metrics
 	jwksFetches *prometheus.CounterVec
 	handler     http.Handler // serves /metrics
@@ -24,6 +25,7 @@ func newMetrics(database *db.DB) *metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &metrics{
+		reg: reg,
 		api: api.NewMetrics(reg),
 		jwksFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "todoapi_jwks_fetches_total", Help: "JWKS fetches, by result: ok or error.",
@@ -33,6 +35,12 @@ func newMetrics(database *db.DB) *metrics {
 	reg.MustRegister(m.jwksFetches)
 	registerPoolMetrics(reg, database)
 	return m
+}
+
+// streams exports how many event streams are open on this instance.
+func (m *metrics) streams(open func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "todoapi_event_streams", Help: "Event streams open on this instance."},
+		func() float64 { return float64(open()) }))
 }
 
 // jwksFetched counts one JWKS fetch (auth.Config.OnJWKSFetch).

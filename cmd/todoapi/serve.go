@@ -16,6 +16,7 @@ import (
 	"github.com/todoapi/todoapi/internal/api"
 	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/config"
+	"github.com/todoapi/todoapi/internal/event"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -60,7 +61,22 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
 
+	// The event poller has a pool of its own: it never waits for a request's
+	// connection nor keeps one busy, and a request never gets a connection
+	// the poller used a moment ago and a restart may have cut since (the
+	// pool checks connections that have been idle).
+	eventsDB, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer eventsDB.Close()
+	cfg.Events.Logger = logger
+	hub := event.NewHub(db.NewEventStore(eventsDB), cfg.Events)
+	go hub.Run(ctx)
+	m.streams(hub.Subscribers)
+
 	deps := api.Deps{
+		Events:   hub,
 		Todos:    db.NewTodoStore(database),
 		Lists:    db.NewListStore(database),
 		Cursors:  cursors,
@@ -78,7 +94,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	handler := api.NewServer(deps)
 	// The API's listener makes the few answers Go's server writes itself
 	// problem+json too.
-	servers := []server{{api.ProblemListener(apiLn), api.NewHTTPServer(handler, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))}}
+	apiSrv := api.NewHTTPServer(handler, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
+	apiSrv.RegisterOnShutdown(hub.Close) // streams end, so that shutdown need not wait for them
+	servers := []server{{api.ProblemListener(apiLn), apiSrv}}
 	if opsLn != nil {
 		servers = append(servers, server{opsLn, sideServer(opsMux(m.handler, handler), logger)})
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics (and /healthz, /readyz)\n", opsLn.Addr())

@@ -177,6 +177,11 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 			c, shared/personal, mine, mine/personal)
 	}
 	fmt.Fprintf(stdout, "\nAPI RSS peak over the run: %.1f MB\n", float64(api.peakRSS())/1e6)
+	if o.events.streams > 0 {
+		if err := eventsBench(ctx, api, o.events, stdout); err != nil {
+			return err
+		}
+	}
 	if api.firstError.Load() != nil {
 		fmt.Fprintf(stdout, "first API error: %v\n", *api.firstError.Load())
 	}

@@ -34,6 +34,7 @@ type options struct {
 	alg           string
 	debugAddr     string
 	apiEnv        []string
+	events        eventOptions
 }
 
 func main() {
@@ -58,6 +59,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	flags.StringVar(&o.debugAddr, "debug", "", "DEBUG_ADDR for the API (pprof), e.g. 127.0.0.1:6060")
 	pool := flags.Int("pool", 0, "pool_max_conns for both sides (0: the API's default)")
 	apiEnv := flags.String("api-env", "", "extra environment for the API, comma separated (e.g. LOG_LEVEL=warn,GOGC=200)")
+	flags.IntVar(&o.events.streams, "event-streams", 1000, "live updates: open event streams (0: skip)")
+	flags.IntVar(&o.events.users, "event-users", 500, "live updates: users the streams belong to")
+	flags.IntVar(&o.events.rate, "event-rate", 200, "live updates: creates per second")
+	flags.DurationVar(&o.events.duration, "event-duration", 10*time.Second, "live updates: how long to write")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +76,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		o.concurrencies = append(o.concurrencies, n)
 	}
-	o.workloads = strings.Split(*work, ",")
+	if o.events.streams > 0 && (o.events.users < 1 || o.events.users > o.users || o.events.rate < 1) {
+		return errors.New("-event-users must be 1 to -users, -event-rate at least 1")
+	}
+	o.workloads = strings.FieldsFunc(*work, func(r rune) bool { return r == ',' })
 	if *apiEnv != "" {
 		o.apiEnv = strings.Split(*apiEnv, ",")
 	}

@@ -35,19 +35,7 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	}
 	sub, err := s.Verifier.Verify(ctx.Context(), bearerToken(ctx.Header("Authorization")))
 	if err != nil {
-		s.Logger.DebugContext(ctx.Context(), "unauthenticated", "err", err)
-		challenge := `Bearer realm="todoapi"`
-		msg, reason := auth.ErrMissing.Error(), "missing"
-		if !errors.Is(err, auth.ErrMissing) {
-			challenge += `, error="invalid_token"`
-			msg, reason = auth.ErrInvalid.Error(), "invalid"
-			if errors.Is(err, auth.ErrExpired) {
-				msg, reason = auth.ErrExpired.Error(), "expired"
-			}
-		}
-		if s.Metrics != nil {
-			s.Metrics.authFailures.WithLabelValues(reason).Inc()
-		}
+		challenge, msg := s.refused(ctx.Context(), err)
 		ctx.SetHeader("WWW-Authenticate", challenge)
 		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, msg)
 		return
@@ -84,6 +72,25 @@ func (s *server) singleValued(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	next(ctx)
+}
+
+// refused counts and logs a token the verifier refused, and returns the
+// 401's WWW-Authenticate challenge and message.
+func (s *server) refused(ctx context.Context, err error) (challenge, msg string) {
+	s.Logger.DebugContext(ctx, "unauthenticated", "err", err)
+	challenge = `Bearer realm="todoapi"`
+	msg, reason := auth.ErrMissing.Error(), "missing"
+	if !errors.Is(err, auth.ErrMissing) {
+		challenge += `, error="invalid_token"`
+		msg, reason = auth.ErrInvalid.Error(), "invalid"
+		if errors.Is(err, auth.ErrExpired) {
+			msg, reason = auth.ErrExpired.Error(), "expired"
+		}
+	}
+	if s.Metrics != nil {
+		s.Metrics.authFailures.WithLabelValues(reason).Inc()
+	}
+	return challenge, msg
 }
 
 // bearerToken takes the token from an `Authorization: Bearer` header (the

@@ -80,10 +80,14 @@ func requestIDOf(ctx context.Context) string {
 // statement also has its own statement_timeout).
 const requestTimeout = 10 * time.Second
 
-// deadline gives every request a context deadline; a client that goes away
+// deadline gives every request but the event stream a context deadline; a client that goes away
 // cancels it too, and with it any query in flight.
 func deadline(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == eventsPath { // a stream lasts until its token expires
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))

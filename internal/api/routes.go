@@ -86,4 +86,6 @@ func (s *server) routes() {
 		http.StatusNoContent, 404, 422), s.revokeInvitation)
 	huma.Register(s.api, listOp("acceptInvitation", http.MethodPost, "/v1/invitations/{token}/accept", "Accept an invitation: join its list",
 		http.StatusOK, 404, 410, 422), s.acceptInvitation)
+
+	s.eventRoutes()
 }

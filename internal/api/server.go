@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/todoapi/todoapi/internal/auth"
+	"github.com/todoapi/todoapi/internal/event"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -55,6 +56,8 @@ type Deps struct {
 	CORSOrigins []string
 	// Metrics, when set, records every request.
 	Metrics *Metrics
+	// Events, when set, serves live updates (GET /v1/events); else they are 503.
+	Events *event.Hub
 	// MetricsHandler, when set, is served at /metrics.
 	MetricsHandler http.Handler
 }
@@ -92,6 +95,7 @@ func newServer(deps Deps) *server {
 	config.DocsPath = "" // docsRoutes serves the docs UI from the binary
 	config.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+		ticketScheme: {Type: "apiKey", In: "query", Name: "ticket", Description: "A single-use ticket from POST /v1/events/tickets (EventSource only)."},
 	}
 	s := &server{Deps: deps, api: humachi.New(router, config), router: router}
 	s.api.UseMiddleware(s.observe, s.singleValued, s.authenticate)

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/todoapi/todoapi/internal/auth"
+	"github.com/todoapi/todoapi/internal/event"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -32,6 +34,9 @@ type Config struct {
 	// CursorSecret (CURSOR_SECRET) keys the HMAC of page cursors; by default
 	// it is derived from JWT_SECRET.
 	CursorSecret []byte
+	// EVENTS_POLL_INTERVAL (150ms), EVENTS_RETENTION (24h), EVENTS_HEARTBEAT
+	// (15s), EVENTS_STREAMS_PER_USER (5), EVENTS_BUFFER (256): live updates
+	Events event.Config
 }
 
 // cursorLabel separates the cursor key derived from JWT_SECRET from any other
@@ -70,6 +75,28 @@ func Load(getenv func(string) string) (Config, error) {
 	for _, o := range cfg.CORSOrigins {
 		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
 			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin like https://app.example.com (no *, no null)", o))
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+	}{{"EVENTS_POLL_INTERVAL", &cfg.Events.PollInterval}, {"EVENTS_RETENTION", &cfg.Events.Retention}, {"EVENTS_HEARTBEAT", &cfg.Events.Heartbeat}} {
+		if v := getenv(d.name); v != "" {
+			var err error
+			if *d.v, err = time.ParseDuration(v); err != nil || *d.v <= 0 {
+				errs = append(errs, fmt.Errorf("%s must be a positive duration like 150ms, got %q", d.name, v))
+			}
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    *int
+	}{{"EVENTS_STREAMS_PER_USER", &cfg.Events.StreamsPerUser}, {"EVENTS_BUFFER", &cfg.Events.Buffer}} {
+		if v := getenv(n.name); v != "" {
+			var err error
+			if *n.v, err = strconv.Atoi(v); err != nil || *n.v <= 0 {
+				errs = append(errs, fmt.Errorf("%s must be a positive number, got %q", n.name, v))
+			}
 		}
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {

@@ -24,7 +24,8 @@ SELECT is_empty('SELECT nspname, relname FROM app_tables t WHERE NOT EXISTS (SEL
 -- Exactly these tables: a new one must be added here, after the checks above
 -- have made sure it has forced RLS and policies. Schema app holds functions
 -- only: nothing there for the API to read or write.
-SELECT tables_are('public', ARRAY['todos', 'idempotency_keys', 'lists', 'list_members', 'list_invitations', 'schema_migrations']);
+SELECT tables_are('public', ARRAY['todos', 'idempotency_keys', 'lists', 'list_members', 'list_invitations',
+    'events', 'event_horizon', 'event_tickets', 'schema_migrations']);
 SELECT tables_are('audit', ARRAY['todo_changes', 'list_changes']);
 SELECT is_empty($$SELECT relname FROM pg_class WHERE relnamespace = 'app'::regnamespace$$, 'schema app holds no relation');
 
@@ -106,13 +107,15 @@ SELECT is_empty($$
 SELECT schema_privs_are('app', 'todo_app', ARRAY['USAGE'], 'todo_app may use schema app, not create in it');
 SELECT schema_privs_are('app', 'public', ARRAY[]::text[], 'PUBLIC has nothing on schema app');
 SELECT functions_are('app', ARRAY['my_lists', 'accept_invitation', 'personal_list', 'keep_an_owner',
-    'add_creator_as_owner', 'default_to_personal_list']);
+    'add_creator_as_owner', 'default_to_personal_list',
+    'record_todo_event', 'record_list_event', 'event_changes', 'event_horizon', 'prune_events', 'redeem_event_ticket']);
 SELECT results_eq($$
     SELECT p.oid::regprocedure::text FROM pg_proc p
     WHERE p.pronamespace IN ('app'::regnamespace, 'audit'::regnamespace) AND has_function_privilege('todo_app', p.oid, 'EXECUTE')
     ORDER BY 1$$,
-    ARRAY['app.accept_invitation(bytea)', 'app.my_lists(text[])'],
-    'todo_app may execute app.my_lists and app.accept_invitation, and no other function of app or audit');
+    ARRAY['app.accept_invitation(bytea)', 'app.event_changes(xid8,bigint)', 'app.event_horizon()', 'app.my_lists(text[])',
+          'app.prune_events(interval)', 'app.redeem_event_ticket(bytea)'],
+    'todo_app may execute app.my_lists, app.accept_invitation and the event functions, and no other function of app or audit');
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_proc p
     WHERE p.pronamespace IN ('app'::regnamespace, 'audit'::regnamespace)

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	mathrand "math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// eventOptions shape the live-updates benchmark: streams subscribers over
+// users users (streams/users each) while rate creates per second flow through
+// the API for duration.
+type eventOptions struct {
+	streams, users, rate int
+	duration             time.Duration
+}
+
+// eventsBench measures live updates on the running API: first the writes
+// alone (the CPU they cost the API), then the same writes with the streams
+// open. Every create's title names its user and number, so each delivery is
+// checked: it must reach every stream of its user and no other.
+func eventsBench(ctx context.Context, a *apiSide, o eventOptions, stdout io.Writer) error {
+	perUser := o.streams / o.users
+	fmt.Fprintf(stdout, "\nlive updates: %d streams (%d users x %d), %d creates/s over %s\n", o.streams, o.users, perUser, o.rate, o.duration)
+	cpu0 := procCPU(a.cmd.Process.Pid)
+	baseWrites := writeAt(ctx, a, o, "base")
+	cpuBase := procCPU(a.cmd.Process.Pid) - cpu0
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.streams, DisableCompression: true}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu         sync.Mutex
+		lat        []time.Duration
+		delivered  atomic.Int64
+		ineligible atomic.Int64
+		opened     sync.WaitGroup
+		done       sync.WaitGroup
+	)
+	for i := range o.streams {
+		u := i % o.users
+		opened.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, a.base+"/v1/events", nil)
+			req.Header.Set("Authorization", "Bearer "+a.tokens[u])
+			res, err := client.Do(req)
+			if err != nil || res.StatusCode != http.StatusOK {
+				fmt.Fprintf(os.Stderr, "stream %d: %v %v\n", i, err, res)
+				opened.Done()
+				return
+			}
+			defer res.Body.Close()
+			sc := bufio.NewScanner(res.Body)
+			ready := false
+			for sc.Scan() {
+				data, ok := strings.CutPrefix(sc.Text(), "data: ")
+				if !ok {
+					continue
+				}
+				if !ready {
+					ready = true
+					opened.Done()
+					continue
+				}
+				var ev struct {
+					Todo struct {
+						Title     string    `json:"title"`
+						CreatedAt time.Time `json:"created_at"`
+					} `json:"todo"`
+				}
+				if json.Unmarshal([]byte(data), &ev) != nil {
+					continue
+				}
+				d := time.Since(ev.Todo.CreatedAt)
+				if owner, _, _ := strings.Cut(strings.TrimPrefix(ev.Todo.Title, "ev "), " "); owner != strconv.Itoa(u) {
+					ineligible.Add(1)
+				}
+				delivered.Add(1)
+				mu.Lock()
+				lat = append(lat, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	opened.Wait()
+	rss0 := a.rss()
+	peak := rss0
+	stopRSS := make(chan struct{})
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopRSS:
+				return
+			case <-t.C:
+				peak = max(peak, a.rss())
+			}
+		}
+	}()
+	cpu1 := procCPU(a.cmd.Process.Pid)
+	writes := writeAt(ctx, a, o, "live")
+	cpuLive := procCPU(a.cmd.Process.Pid) - cpu1
+	// Wait for the last deliveries (every create reaches perUser streams).
+	for wait := time.Now(); delivered.Load() < writes*int64(perUser) && time.Since(wait) < 10*time.Second; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stopRSS)
+	cancel()
+	done.Wait()
+
+	slices.Sort(lat)
+	at := func(q float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[int(q*float64(len(lat)-1))]
+	}
+	fmt.Fprintf(stdout, "writes: %d without streams, %d with; deliveries %d of %d expected, %d ineligible\n",
+		baseWrites, writes, delivered.Load(), writes*int64(perUser), ineligible.Load())
+	fmt.Fprintf(stdout, "transaction start to delivery: p50 %s, p95 %s, p99 %s, max %s\n", ms(at(0.5)), ms(at(0.95)), ms(at(0.99)), ms(at(1)))
+	fmt.Fprintf(stdout, "API RSS: %.1f MB with the streams open, %.1f MB peak while writing\n", float64(rss0)/1e6, float64(peak)/1e6)
+	perWrite := func(cpu time.Duration, n int64) string {
+		if n == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0fµs", float64(cpu.Microseconds())/float64(n))
+	}
+	fmt.Fprintf(stdout, "API CPU per write: %s without streams, %s with %d streams open (the events path: the difference)\n",
+		perWrite(cpuBase, baseWrites), perWrite(cpuLive, writes), o.streams)
+	return nil
+}
+
+// writeAt creates todos for random users of the first o.users at o.rate per
+// second for o.duration, each in its own goroutine so that a slow response
+// does not slow the pace, and returns how many succeeded.
+func writeAt(ctx context.Context, a *apiSide, o eventOptions, tag string) int64 {
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	r := mathrand.New(mathrand.NewPCG(1, uint64(len(tag))))
+	tick := time.NewTicker(time.Second / time.Duration(o.rate))
+	defer tick.Stop()
+	stop := time.After(o.duration)
+	for seq := 0; ; seq++ {
+		select {
+		case <-stop:
+			wg.Wait()
+			return ok.Load()
+		case <-tick.C:
+		}
+		u := r.IntN(o.users)
+		body := fmt.Sprintf(`{"title":"ev %d %s %d"}`, u, tag, seq)
+		wg.Go(func() {
+			if a.do(ctx, http.MethodPost, "/v1/todos", u, body, http.StatusCreated) == nil {
+				ok.Add(1)
+			}
+		})
+	}
+}
+
+// procCPU is the CPU time (user + system) process pid has used.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}

@@ -1,0 +1,76 @@
+package event_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/todoapi/todoapi/db"
+	"github.com/todoapi/todoapi/db/dbtest"
+	"github.com/todoapi/todoapi/internal/event"
+	"github.com/todoapi/todoapi/internal/todo"
+)
+
+// TestSlowConsumer: a subscriber that stops reading is reset once its buffer
+// is full; the poller never waits for it, and a subscriber that reads gets
+// every event. Polls are driven by hand, so the test does not depend on timing.
+func TestSlowConsumer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	database := dbtest.New(t).OpenPool(t, "")
+	todos := db.NewTodoStore(database)
+	hub := event.NewHub(db.NewEventStore(database), event.Config{Buffer: 4})
+	if err := hub.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	slow, err := hub.Subscribe("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := hub.Subscribe("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := todo.Caller{UserID: "alice"}
+	got := 0
+	for round := range 4 {
+		for i := range 3 { // 3 events a poll: within the buffer of 4
+			if _, _, err := todos.Create(ctx, alice, todo.Fields{Title: fmt.Sprintf("r%d-%d", round, i)}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Poll until the round is delivered: a transaction running anywhere
+		// in the cluster (other tests) holds the watermark back meanwhile.
+		for polls := 0; got < 3*(round+1); polls++ {
+			if polls == 1000 {
+				t.Fatalf("round %d not delivered after 1000 polls", round)
+			}
+			if err := hub.Poll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for len(fast.Events()) > 0 {
+				ev := <-fast.Events()
+				if want := fmt.Sprintf("r%d-%d", got/3, got%3); ev.Todo == nil || ev.Todo.Title != want {
+					t.Fatalf("fast stream: %+v, want %s", ev, want)
+				}
+				got++
+			}
+		}
+	}
+	if got != 12 {
+		t.Errorf("the reading stream got %d events, want 12", got)
+	}
+	select {
+	case <-slow.Done():
+		if slow.Reason() != event.ResetSlow {
+			t.Errorf("slow stream reset for %q", slow.Reason())
+		}
+	default:
+		t.Error("the slow stream was not reset")
+	}
+	select {
+	case <-fast.Done():
+		t.Errorf("the reading stream was reset (%s)", fast.Reason())
+	default:
+	}
+}

@@ -1,0 +1,10 @@
+DROP TRIGGER todos_events ON todos;
+DROP TRIGGER lists_events ON lists;
+DROP TRIGGER list_members_events ON list_members;
+DROP FUNCTION app.record_todo_event();
+DROP FUNCTION app.record_list_event();
+DROP FUNCTION app.event_changes(xid8, bigint);
+DROP FUNCTION app.event_horizon();
+DROP FUNCTION app.prune_events(interval);
+DROP FUNCTION app.redeem_event_ticket(bytea);
+DROP TABLE events, event_horizon, event_tickets;
