@@ -635,3 +635,17 @@ func mustParse(t *testing.T, id string) event.Position {
 	}
 	return p
 }
+
+// TestEventsCORS: a fetch-based SSE client on an allowed origin may resume
+// with Last-Event-ID (its preflight allows the header).
+func TestEventsCORS(t *testing.T) {
+	t.Parallel()
+	const app = "https://app.example.com"
+	e := serveEvents(t, dbtest.New(t), event.Config{}, app)
+	res := e.call(t, http.MethodOptions, "/v1/events", "", "", "Origin", app, "Access-Control-Request-Method", "GET",
+		"Access-Control-Request-Headers", "authorization, last-event-id")
+	if got := strings.ToLower(res.header.Get("Access-Control-Allow-Headers")); res.header.Get("Access-Control-Allow-Origin") != app ||
+		!strings.Contains(got, "last-event-id") || !strings.Contains(got, "authorization") {
+		t.Errorf("preflight: %d, allowed headers %q", res.status, got)
+	}
+}
