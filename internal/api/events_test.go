@@ -500,15 +500,8 @@ func TestEventsOrderPerTodo(t *testing.T) {
 	s.next(t)
 	s.next(t)
 	ctx := context.Background()
-	older, err := e.admin.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer older.Rollback(ctx) //nolint:errcheck
 	// The older transaction takes its id first, by changing another todo.
-	if _, err := older.Exec(ctx, "UPDATE todos SET title = 'other 2' WHERE id = $1", other["id"]); err != nil {
-		t.Fatal(err)
-	}
+	older := e.begin(t, "UPDATE todos SET title = 'other 2' WHERE id = $1", other["id"])
 	// A younger one changes the target and commits (version 2).
 	if res := e.call(t, http.MethodPatch, "/v1/todos/"+target["id"].(string), alice, `{"title":"target 2"}`); res.status != 200 {
 		t.Fatal(res.status)
@@ -541,14 +534,7 @@ func TestEventsLateCommit(t *testing.T) {
 	s := subscribe(t, e.url, "", alice)
 	s.next(t)
 	ctx := context.Background()
-	late, err := e.admin.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer late.Rollback(ctx) //nolint:errcheck
-	if _, err := late.Exec(ctx, "INSERT INTO todos (user_id, title) VALUES ('alice', 'late')"); err != nil {
-		t.Fatal(err)
-	}
+	late := e.begin(t, "INSERT INTO todos (user_id, title) VALUES ('alice', 'late')")
 	e.create(t, alice, `{"title":"early"}`)
 	// Let the poller run several times while the late transaction is open.
 	before := e.hub.Polls()
@@ -648,4 +634,25 @@ func TestEventsCORS(t *testing.T) {
 		!strings.Contains(got, "last-event-id") || !strings.Contains(got, "authorization") {
 		t.Errorf("preflight: %d, allowed headers %q", res.status, got)
 	}
+}
+
+// begin opens a transaction as the superuser on a connection of its own and
+// runs sql in it; it is rolled back at the end of the test unless committed.
+func (e *env) begin(t *testing.T, sql string, args ...any) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, e.tdb.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
