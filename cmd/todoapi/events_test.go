@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -163,5 +164,20 @@ func TestShutdownEndsStreams(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Errorf("stop: %v", err)
+	}
+}
+
+// TestServeRefusesBadEventSettings: each EVENTS_ setting is checked at boot.
+func TestServeRefusesBadEventSettings(t *testing.T) {
+	t.Parallel()
+	for name, value := range map[string]string{
+		"EVENTS_POLL_INTERVAL": "often", "EVENTS_RETENTION": "-1h", "EVENTS_HEARTBEAT": "0s",
+		"EVENTS_STREAMS_PER_USER": "0", "EVENTS_BUFFER": "many",
+	} {
+		env := map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "JWT_SECRET": testSecret, name: value}
+		err := run(context.Background(), []string{"serve"}, getenv(env), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), name+" must be a positive") {
+			t.Errorf("%s=%s: serve = %v, want a refusal naming it", name, value, err)
+		}
 	}
 }

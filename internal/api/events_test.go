@@ -500,15 +500,8 @@ func TestEventsOrderPerTodo(t *testing.T) {
 	s.next(t)
 	s.next(t)
 	ctx := context.Background()
-	older, err := e.admin.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer older.Rollback(ctx) //nolint:errcheck
 	// The older transaction takes its id first, by changing another todo.
-	if _, err := older.Exec(ctx, "UPDATE todos SET title = 'other 2' WHERE id = $1", other["id"]); err != nil {
-		t.Fatal(err)
-	}
+	older := e.begin(t, "UPDATE todos SET title = 'other 2' WHERE id = $1", other["id"])
 	// A younger one changes the target and commits (version 2).
 	if res := e.call(t, http.MethodPatch, "/v1/todos/"+target["id"].(string), alice, `{"title":"target 2"}`); res.status != 200 {
 		t.Fatal(res.status)
@@ -546,14 +539,7 @@ func TestEventsLateCommit(t *testing.T) {
 	}
 	s := subscribe(t, e.url, "", alice)
 	s.next(t)
-	late, err := e.admin.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer late.Rollback(ctx) //nolint:errcheck
-	if _, err := late.Exec(ctx, "INSERT INTO todos (user_id, title) VALUES ('alice', 'late')"); err != nil {
-		t.Fatal(err)
-	}
+	late := e.begin(t, "INSERT INTO todos (user_id, title) VALUES ('alice', 'late')")
 	e.create(t, alice, `{"title":"early"}`)
 	// Let the poller run several times while the late transaction is open.
 	before := e.hub.Polls()
@@ -639,4 +625,39 @@ func mustParse(t *testing.T, id string) event.Position {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestEventsCORS: a fetch-based SSE client on an allowed origin may resume
+// with Last-Event-ID (its preflight allows the header).
+func TestEventsCORS(t *testing.T) {
+	t.Parallel()
+	const app = "https://app.example.com"
+	e := serveEvents(t, dbtest.New(t), event.Config{}, app)
+	res := e.call(t, http.MethodOptions, "/v1/events", "", "", "Origin", app, "Access-Control-Request-Method", "GET",
+		"Access-Control-Request-Headers", "authorization, last-event-id")
+	if got := strings.ToLower(res.header.Get("Access-Control-Allow-Headers")); res.header.Get("Access-Control-Allow-Origin") != app ||
+		!strings.Contains(got, "last-event-id") || !strings.Contains(got, "authorization") {
+		t.Errorf("preflight: %d, allowed headers %q", res.status, got)
+	}
+}
+
+// begin opens a transaction as the superuser on a connection of its own and
+// runs sql in it; it is rolled back at the end of the test unless committed.
+func (e *env) begin(t *testing.T, sql string, args ...any) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, e.tdb.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }

@@ -240,7 +240,7 @@ func corsFor(origins []string) func(http.Handler) http.Handler {
 	return cors.Handler(cors.Options{
 		AllowedOrigins:   origins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-Id"},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-Id", "Last-Event-ID"},
 		ExposedHeaders:   []string{"ETag", "Location", "Link", "X-Request-Id", "Retry-After", "WWW-Authenticate"},
 		AllowCredentials: false,
 		MaxAge:           600,
