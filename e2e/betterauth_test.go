@@ -1,4 +1,4 @@
-package api_test
+package e2e
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ import (
 func betterAuth(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat("testdata/betterauth/node_modules/better-auth"); err != nil {
-		t.Fatal("Better Auth is not installed: run `make test` (npm ci in internal/api/testdata/betterauth)")
+		t.Fatal("Better Auth is not installed: run `make test` (npm ci in e2e/testdata/betterauth)")
 	}
 	cmd := exec.Command("node", "server.mjs")
 	cmd.Dir = "testdata/betterauth"
