@@ -257,7 +257,7 @@ func TestPoolExhaustion(t *testing.T) {
 	}
 	var idle int
 	if err := admin.QueryRow(context.Background(),
-		"SELECT count(*) FROM pg_stat_activity WHERE usename = 'todo_api' AND state LIKE 'idle in transaction%'").Scan(&idle); err != nil || idle != 0 {
+		"SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state LIKE 'idle in transaction%'", pgcluster.APIRole).Scan(&idle); err != nil || idle != 0 {
 		t.Errorf("%d API backends idle in transaction (%v)", idle, err)
 	}
 }
@@ -280,7 +280,7 @@ func TestClientDisconnectCancelsTheQuery(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	var waiting int
 	if err := admin.QueryRow(context.Background(),
-		"SELECT count(*) FROM pg_stat_activity WHERE usename = 'todo_api' AND state = 'active'").Scan(&waiting); err != nil || waiting != 0 {
+		"SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state = 'active'", pgcluster.APIRole).Scan(&waiting); err != nil || waiting != 0 {
 		t.Errorf("%d API queries still running after the client left (%v)", waiting, err)
 	}
 	release()
@@ -303,7 +303,7 @@ func TestKilledBackends(t *testing.T) {
 	admin := p.admin(t)
 	var killed int
 	if err := admin.QueryRow(context.Background(),
-		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'todo_api'").Scan(&killed); err != nil || killed == 0 {
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1", pgcluster.APIRole).Scan(&killed); err != nil || killed == 0 {
 		t.Fatalf("killed %d backends (%v)", killed, err)
 	}
 	if status, body, _ := call("POST", base+"/v1/todos", alice, `{"title":"after the kill"}`); status != http.StatusCreated {
@@ -379,7 +379,7 @@ func TestStatementTimeout(t *testing.T) {
 		t.Errorf("title %q (%v): the timed-out write was committed", title, err)
 	}
 	if err := admin.QueryRow(context.Background(),
-		"SELECT count(*) FROM pg_stat_activity WHERE usename = 'todo_api' AND state = 'active'").Scan(&running); err != nil || running != 0 {
+		"SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state = 'active'", pgcluster.APIRole).Scan(&running); err != nil || running != 0 {
 		t.Errorf("%d API statements still running (%v)", running, err)
 	}
 }
