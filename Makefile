@@ -18,7 +18,7 @@ JWT_SECRET := $(shell head -c 32 /dev/urandom | base64)
 endif
 export JWT_SECRET
 
-NPM_TESTDATA := internal/api/testdata/betterauth internal/api/testdata/frontend
+NPM_TESTDATA := e2e/testdata/betterauth e2e/testdata/frontend
 
 .PHONY: run test lint build deps testdeps serve bench
 
@@ -31,15 +31,16 @@ else
 endif
 
 ## test: the whole suite, go test -race, against a real Postgres; then the
-## API suite again through PgBouncer in transaction mode (as on Neon)
+## API suite and the end-to-end tests again through PgBouncer in transaction
+## mode (as on Neon)
 test: deps testdeps
 ifdef TEST_DATABASE_URL
 	$(GO) test -race -count=1 ./...
 else
 	@$(GO) run ./cmd/devpg -pgbouncer -- sh -c '\
 		TEST_PGBOUNCER_ADDR= $(GO) test -race -count=1 ./... && \
-		echo "--- the API suite again, through PgBouncer in transaction mode:" && \
-		$(GO) test -race -count=1 ./internal/api/'
+		echo "--- the API suite and the end-to-end tests again, through PgBouncer in transaction mode:" && \
+		$(GO) test -race -count=1 ./internal/api/ ./e2e/'
 endif
 
 ## lint: go vet, staticcheck and govulncheck; govulncheck judges the standard

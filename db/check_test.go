@@ -34,12 +34,12 @@ func TestCheckSafetyRefuses(t *testing.T) {
 		loginAs string // login role; "" = todo_api
 	}
 	cases := map[string]refusal{
-		"app role with BYPASSRLS":   {setup: "CREATE ROLE {role} NOLOGIN BYPASSRLS; GRANT {role} TO todo_api", appRole: "bypass"},
-		"app role SUPERUSER":        {setup: "CREATE ROLE {role} NOLOGIN SUPERUSER; GRANT {role} TO todo_api", appRole: "super"},
-		"app role owns a table":     {setup: "CREATE ROLE {role} NOLOGIN; GRANT {role} TO todo_api; CREATE TABLE t_{role} (); ALTER TABLE t_{role} OWNER TO {role}", appRole: "owner"},
+		"app role with BYPASSRLS":   {setup: "CREATE ROLE {role} NOLOGIN BYPASSRLS; GRANT {role} TO " + pgcluster.APIRole, appRole: "bypass"},
+		"app role SUPERUSER":        {setup: "CREATE ROLE {role} NOLOGIN SUPERUSER; GRANT {role} TO " + pgcluster.APIRole, appRole: "super"},
+		"app role owns a table":     {setup: "CREATE ROLE {role} NOLOGIN; GRANT {role} TO " + pgcluster.APIRole + "; CREATE TABLE t_{role} (); ALTER TABLE t_{role} OWNER TO {role}", appRole: "owner"},
 		"app role not granted":      {setup: "CREATE ROLE {role} NOLOGIN", appRole: "lonely"},
 		"app role missing":          {appRole: "missing"},
-		"login role with BYPASSRLS": {setup: "CREATE ROLE {role} LOGIN BYPASSRLS; GRANT todo_app TO {role}; GRANT CONNECT ON DATABASE {db} TO {role}", loginAs: "login"},
+		"login role with BYPASSRLS": {setup: "CREATE ROLE {role} LOGIN BYPASSRLS; GRANT " + db.AppRole + " TO {role}; GRANT CONNECT ON DATABASE {db} TO {role}", loginAs: "login"},
 	}
 	for _, table := range db.ServedTables { // every one is checked, none skipped
 		cases[table+" without FORCE"] = refusal{setup: "ALTER TABLE " + table + " NO FORCE ROW LEVEL SECURITY"}
@@ -170,7 +170,7 @@ func TestPrivilegeWarnings(t *testing.T) {
 	tdb := dbtest.New(t)
 	role := "r_" + tdb.Name
 	stmt := strings.NewReplacer("{role}", role, "{db}", tdb.Name).Replace(
-		"CREATE ROLE {role} LOGIN; GRANT todo_app TO {role}; GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}; " +
+		"CREATE ROLE {role} LOGIN; GRANT " + db.AppRole + " TO {role}; GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}; " +
 			"GRANT CONNECT ON DATABASE postgres TO {role}")
 	if _, err := connect(t, tdb.AdminURL).Exec(ctx, stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)

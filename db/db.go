@@ -22,14 +22,19 @@ import (
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
-// AppRole is the role every request transaction switches to.
-const AppRole = "todo_app"
+// AppRole is the role every request transaction switches to; AuditorRole
+// is the DBAs' read-only role (policies/README.md). The migrations create
+// both.
+const (
+	AppRole     = "todo_app"
+	AuditorRole = "todo_auditor"
+)
 
 // setIdentity starts every request transaction: the role, the user, the
 // request id (for the audit trail) and timeouts. All are transaction-local
 // (is_local = true): a pooled connection never carries an identity into the
 // next request.
-const setIdentity = `SELECT set_config('role', 'todo_app', true), set_config('app.user_id', $1, true), ` +
+const setIdentity = `SELECT set_config('role', '` + AppRole + `', true), set_config('app.user_id', $1, true), ` +
 	`set_config('app.request_id', $2, true), set_config('statement_timeout', '` + StatementTimeout + `', true), ` +
 	`set_config('lock_timeout', '` + LockTimeout + `', true)`
 

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/todoapi/todoapi/db"
+	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -67,19 +68,13 @@ func TestDeepPagesUseTheIndex(t *testing.T) {
 
 func explain(t *testing.T, conn *pgx.Conn, user, query string, args []any) string {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	if _, err := tx.Exec(ctx, "SELECT set_config('role', 'todo_app', true), set_config('app.user_id', $1, true)", user); err != nil {
-		t.Fatal(err)
-	}
-	rows, _ := tx.Query(ctx, "EXPLAIN "+query, args...)
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatalf("explain: %v", err)
-	}
+	var lines []string
+	dbtest.AsApp(t, conn, &user, func(tx pgx.Tx) {
+		rows, _ := tx.Query(context.Background(), "EXPLAIN "+query, args...)
+		var err error
+		if lines, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			t.Fatalf("explain: %v", err)
+		}
+	})
 	return strings.Join(lines, "\n")
 }

@@ -52,16 +52,19 @@ func TestListsMigrationKeepsV3Data(t *testing.T) {
 	app := connect(t, tdb.APIURL)
 	users := []string{"alice", "bob", "carol", "dave"}
 	for i, user := range users {
-		_, err := app.Exec(ctx, `BEGIN;
-			SELECT set_config('role', 'todo_app', true), set_config('app.user_id', '`+user+`', true);
+		dbtest.AsApp(t, app, &user, func(tx pgx.Tx) {
+			_, err := tx.Exec(ctx, `
 			INSERT INTO todos (user_id, title, due_at) SELECT '`+user+`', 'task ' || n, now() + n * interval '1 day' FROM generate_series(1, `+string(rune('3'+i))+`) n;
 			UPDATE todos SET completed = true WHERE title = 'task 2';
 			DELETE FROM todos WHERE title = 'task 3';
-			INSERT INTO idempotency_keys (user_id, key, request_hash, response) VALUES ('`+user+`', 'k', '\x01', '{"id": "x"}');
-			COMMIT;`)
-		if err != nil {
-			t.Fatal(err)
-		}
+			INSERT INTO idempotency_keys (user_id, key, request_hash, response) VALUES ('`+user+`', 'k', '\x01', '{"id": "x"}');`)
+			if err == nil {
+				err = tx.Commit(ctx)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 	before := snapshotV3(t, admin)
 	if len(before.Todos) != 2+3+4+5 || before.Audit == 0 {

@@ -10,32 +10,12 @@ import (
 
 	"github.com/todoapi/todoapi/db"
 	"github.com/todoapi/todoapi/db/dbtest"
+	"github.com/todoapi/todoapi/internal/pgcluster"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // These tests speak SQL as todo_app directly, without the store, to show that
 // the policies hold whatever the Go code does.
-
-// asApp runs fn in a transaction acting as todo_app with app.user_id set to
-// identity (nil: not set at all), and rolls it back.
-func asApp(t *testing.T, conn *pgx.Conn, identity *string, fn func(pgx.Tx)) {
-	t.Helper()
-	ctx := context.Background()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	if _, err := tx.Exec(ctx, "SET LOCAL ROLE todo_app"); err != nil {
-		t.Fatal(err)
-	}
-	if identity != nil {
-		if _, err := tx.Exec(ctx, "SELECT set_config('app.user_id', $1, true)", *identity); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fn(tx)
-}
 
 func count(t *testing.T, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
@@ -84,7 +64,7 @@ func TestRLSWithoutIdentitySeesAndWritesNothing(t *testing.T) {
 	app := connect(t, tdb.APIURL)
 	empty := ""
 	for name, identity := range map[string]*string{"unset": nil, "empty": &empty} {
-		asApp(t, app, identity, func(tx pgx.Tx) {
+		dbtest.AsApp(t, app, identity, func(tx pgx.Tx) {
 			if n := count(t, tx, "true"); n != 0 {
 				t.Errorf("%s identity: sees %d rows, want 0", name, n)
 			}
@@ -109,7 +89,7 @@ func TestRLSOwnRowsOnly(t *testing.T) {
 	seed(t, admin)
 	app := connect(t, tdb.APIURL)
 	alice := "alice"
-	asApp(t, app, &alice, func(tx pgx.Tx) {
+	dbtest.AsApp(t, app, &alice, func(tx pgx.Tx) {
 		if n := count(t, tx, "true"); n != 2 {
 			t.Errorf("alice sees %d rows, want her 2", n)
 		}
@@ -141,7 +121,7 @@ func TestRLSUpdateWithCheck(t *testing.T) {
 	t.Parallel()
 	_, admin, tdb := open(t)
 	seed(t, admin)
-	if _, err := connect(t, tdb.OwnerURL).Exec(context.Background(), "GRANT UPDATE (list_id) ON todos TO todo_app"); err != nil {
+	if _, err := connect(t, tdb.OwnerURL).Exec(context.Background(), "GRANT UPDATE (list_id) ON todos TO "+db.AppRole); err != nil {
 		t.Fatal(err)
 	}
 	var bobs string
@@ -150,7 +130,7 @@ func TestRLSUpdateWithCheck(t *testing.T) {
 	}
 	app := connect(t, tdb.APIURL)
 	alice := "alice"
-	asApp(t, app, &alice, func(tx pgx.Tx) {
+	dbtest.AsApp(t, app, &alice, func(tx pgx.Tx) {
 		wantSQLState(t, "move to bob's list", savepoint(tx, "UPDATE todos SET list_id = $1", bobs), "42501")
 	})
 	if n := count(t, admin, "list_id = '"+bobs+"'"); n != 1 {
@@ -193,7 +173,7 @@ func TestIdentityEndsWithTransaction(t *testing.T) {
 		if err := database.QueryRowForTest(ctx, "SELECT current_setting('app.user_id', true), current_user").Scan(&user, &role); err != nil {
 			t.Fatal(err)
 		}
-		if (user != nil && *user != "") || role != "todo_api" {
+		if (user != nil && *user != "") || role != pgcluster.APIRole {
 			t.Errorf("after %s: app.user_id=%v role=%s, want unset and todo_api", after, user, role)
 		}
 	}
@@ -215,7 +195,7 @@ func TestRequestSettings(t *testing.T) {
 	ctx := context.Background()
 	database := dbtest.New(t).OpenPool(t, "&pool_max_conns=1")
 	role, user, reqID, timeout, err := database.SettingsAsUser(ctx, todo.Caller{UserID: "alice", RequestID: "req-7"})
-	if err != nil || role != "todo_app" || user != "alice" || reqID != "req-7" || timeout != db.StatementTimeout {
+	if err != nil || role != db.AppRole || user != "alice" || reqID != "req-7" || timeout != db.StatementTimeout {
 		t.Fatalf("inside: %q %q %q %q (%v)", role, user, reqID, timeout, err)
 	}
 	var after string

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/todoapi/todoapi/db"
+	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -133,21 +134,24 @@ func explainAnalyze(t *testing.T, conn *pgx.Conn, asApp bool, user string, p tod
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	role := "current_user"
-	if asApp {
-		role = "'todo_app'"
-	}
-	if _, err := tx.Exec(ctx, "SELECT set_config('role', "+role+", true), set_config('app.user_id', $1, true)", user); err != nil {
-		t.Fatal(err)
-	}
 	var raw string
-	if err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON"+opts+") "+query, args...).Scan(&raw); err != nil {
-		t.Fatalf("explain: %v", err)
+	run := func(tx pgx.Tx) {
+		if err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON"+opts+") "+query, args...).Scan(&raw); err != nil {
+			t.Fatalf("explain: %v", err)
+		}
+	}
+	if asApp {
+		dbtest.AsApp(t, conn, &user, run)
+	} else {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck
+		if _, err := tx.Exec(ctx, "SELECT set_config('app.user_id', $1, true)", user); err != nil {
+			t.Fatal(err)
+		}
+		run(tx)
 	}
 	var plans []explained
 	if err := json.Unmarshal([]byte(raw), &plans); err != nil || len(plans) != 1 {

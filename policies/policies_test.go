@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/todoapi/todoapi/db"
 	"github.com/todoapi/todoapi/db/dbtest"
 )
 
@@ -88,7 +89,7 @@ func TestGuideQueriesWork(t *testing.T) {
 	t.Parallel()
 	tdb := dbtest.New(t)
 	dba := "dana_" + tdb.Name
-	psql(t, tdb, "postgres", "CREATE ROLE "+dba+" LOGIN; GRANT todo_auditor TO "+dba+"; GRANT CONNECT ON DATABASE "+tdb.Name+" TO "+dba)
+	psql(t, tdb, "postgres", "CREATE ROLE "+dba+" LOGIN; GRANT "+db.AuditorRole+" TO "+dba+"; GRANT CONNECT ON DATABASE "+tdb.Name+" TO "+dba)
 	t.Cleanup(func() { psql(t, tdb, "postgres", "DROP OWNED BY "+dba+"; DROP ROLE "+dba) })
 	todoID := strings.TrimSpace(psql(t, tdb, "postgres", `
 		BEGIN;

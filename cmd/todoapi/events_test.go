@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todoapi/todoapi/internal/api/apitest"
 )
 
 // sseEvent is one event of a stream: its id, type and data.
@@ -109,7 +111,7 @@ func TestEventsSurvivePostgresRestart(t *testing.T) {
 	t.Parallel()
 	p := privateCluster(t, "")
 	base, _ := start(t, map[string]string{"DATABASE_URL": p.apiURL, "EVENTS_POLL_INTERVAL": "50ms"})
-	tok := tokenFor(t, "alice")
+	tok := apitest.Token(t, "alice")
 	open, _ := openEvents(t, base, tok, "")
 	away, leave := openEvents(t, base, tok, "")
 	for _, title := range []string{"before 1", "before 2"} {
@@ -145,7 +147,7 @@ func TestShutdownEndsStreams(t *testing.T) {
 	t.Parallel()
 	p := privateCluster(t, "")
 	base, stop := start(t, map[string]string{"DATABASE_URL": p.apiURL})
-	events, _ := openEvents(t, base, tokenFor(t, "alice"), "")
+	events, _ := openEvents(t, base, apitest.Token(t, "alice"), "")
 	if ev := <-events; ev.name != "ready" {
 		t.Fatalf("first event %+v", ev)
 	}

@@ -21,12 +21,14 @@ import (
 
 	"github.com/todoapi/todoapi/db"
 	"github.com/todoapi/todoapi/db/dbtest"
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/auth/authtest"
 	"github.com/todoapi/todoapi/internal/pgcluster"
 	"github.com/todoapi/todoapi/migrations"
 )
 
-const testSecret = "main-test-secret-main-test-secret"
+// testSecret is the JWT_SECRET the tests serve with: apitest.Token's.
+var testSecret = string(apitest.Auth.Secret)
 
 func getenv(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
@@ -94,28 +96,8 @@ func startServe(t *testing.T, env map[string]string) *serving {
 	return nil
 }
 
-func tokenFor(t *testing.T, sub string) string {
-	t.Helper()
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"token", "--sub", sub}, getenv(map[string]string{"JWT_SECRET": testSecret}), &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(out.String())
-}
-
-func request(t *testing.T, method, url, tok, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded") // as curl -d sends
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
+// curlForm is the Content-Type curl -d sends, which the README's example uses.
+const curlForm = "application/x-www-form-urlencoded"
 
 // TestServeEndToEnd is the README's promise: a token from `todoapi token`
 // creates a todo that another user's token cannot see.
@@ -123,31 +105,34 @@ func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
 	tdb := dbtest.New(t)
 	base, stop := start(t, map[string]string{"DATABASE_URL": tdb.APIURL, "CORS_ALLOWED_ORIGINS": "https://app.example.com"})
-	alice, bob := tokenFor(t, "alice"), tokenFor(t, "bob")
+	tokenCmd := func(sub string) string { // as the README tells
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"token", "--sub", sub}, getenv(map[string]string{"JWT_SECRET": testSecret}), &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out.String())
+	}
+	alice, bob := tokenCmd("alice"), tokenCmd("bob")
 
-	if status, body := request(t, "POST", base+"/v1/todos", alice, `{"title":"x"}`); status != 201 {
-		t.Fatalf("create: %d %s", status, body)
+	if res := apitest.Do(t, "POST", base+"/v1/todos", alice, `{"title":"x"}`, "Content-Type", curlForm); res.Status != 201 {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
 	}
-	if _, body := request(t, "GET", base+"/v1/todos", alice, ""); !strings.Contains(body, `"title":"x"`) {
-		t.Errorf("alice's list lacks her todo: %s", body)
+	if res := apitest.Do(t, "GET", base+"/v1/todos", alice, ""); !strings.Contains(string(res.Body), `"title":"x"`) {
+		t.Errorf("alice's list lacks her todo: %s", res.Body)
 	}
-	if _, body := request(t, "GET", base+"/v1/todos", bob, ""); body != `{"items":[],"next_cursor":null}`+"\n" {
-		t.Errorf("bob's list: %s", body)
+	if res := apitest.Do(t, "GET", base+"/v1/todos", bob, ""); string(res.Body) != `{"items":[],"next_cursor":null}`+"\n" {
+		t.Errorf("bob's list: %s", res.Body)
 	}
-	if status, _ := request(t, "GET", base+"/readyz", "", ""); status != 200 {
-		t.Errorf("readyz: %d", status)
+	if res := apitest.Do(t, "GET", base+"/readyz", "", ""); res.Status != 200 {
+		t.Errorf("readyz: %d", res.Status)
 	}
-
-	req, _ := http.NewRequest("GET", base+"/v1/todos", nil)
-	req.Header.Set("Authorization", "Bearer "+alice)
-	req.Header.Set("Origin", "https://app.example.com")
-	if res, err := http.DefaultClient.Do(req); err != nil || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
-		t.Errorf("CORS_ALLOWED_ORIGINS not applied: %v %v", err, res.Header)
+	if res := apitest.Do(t, "GET", base+"/v1/todos", alice, "", "Origin", "https://app.example.com"); res.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("CORS_ALLOWED_ORIGINS not applied: %v", res.Header)
 	}
-	request(t, "GET", base+"/v1/todos", "not-a-token", "")
+	apitest.Do(t, "GET", base+"/v1/todos", "not-a-token", "")
 
 	// The documented series, with what this test did.
-	_, metrics := request(t, "GET", base+"/metrics", "", "")
+	metrics := string(apitest.Do(t, "GET", base+"/metrics", "", "").Body)
 	for _, want := range []string{
 		`todoapi_http_request_duration_seconds_count{operation="createTodo",status="201"} 1`,
 		`todoapi_http_request_duration_seconds_count{operation="listTodos",status="200"} 3`,
@@ -164,8 +149,8 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	huge := strings.Repeat("a", 1<<20)
-	if status, _ := request(t, "GET", base+"/v1/todos", huge, ""); status != http.StatusRequestHeaderFieldsTooLarge {
-		t.Errorf("1 MB token: %d, want 431", status)
+	if res := apitest.Do(t, "GET", base+"/v1/todos", huge, ""); res.Status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("1 MB token: %d, want 431", res.Status)
 	}
 	if err := stop(); err != nil {
 		t.Errorf("shutdown: %v", err)
@@ -252,8 +237,8 @@ func TestServeStopsWhenTheRecheckFindsUnsafe(t *testing.T) {
 	unforceRLS(t, tdb)
 	tdb.AllowConnections(t, false)
 	p := startServe(t, map[string]string{"DATABASE_URL": tdb.APIURL})
-	if status, _ := request(t, "GET", p.urls["todoapi"]+"/readyz", "", ""); status != http.StatusServiceUnavailable {
-		t.Errorf("readyz before the check: %d, want 503", status)
+	if res := apitest.Do(t, "GET", p.urls["todoapi"]+"/readyz", "", ""); res.Status != http.StatusServiceUnavailable {
+		t.Errorf("readyz before the check: %d, want 503", res.Status)
 	}
 	tdb.AllowConnections(t, true)
 	select {
@@ -310,12 +295,12 @@ func TestServeShutsDownEveryServer(t *testing.T) {
 	p := startServe(t, map[string]string{"DATABASE_URL": tdb.APIURL, "METRICS_ADDR": "127.0.0.1:0", "DEBUG_ADDR": "127.0.0.1:0"})
 	urls := []string{p.urls["todoapi"] + "/healthz", p.urls["metrics"] + "/metrics", p.urls["metrics"] + "/readyz", p.urls["profiler"] + "/debug/pprof/"}
 	for _, url := range urls {
-		if status, body := request(t, "GET", url, "", ""); status != http.StatusOK {
-			t.Errorf("%s: %d %.200s", url, status, body)
+		if res := apitest.Do(t, "GET", url, "", ""); res.Status != http.StatusOK {
+			t.Errorf("%s: %d %.200s", url, res.Status, res.Body)
 		}
 	}
-	if status, _ := request(t, "GET", p.urls["todoapi"]+"/metrics", "", ""); status != http.StatusNotFound {
-		t.Errorf("/metrics on the API's address with METRICS_ADDR set: %d, want 404", status)
+	if res := apitest.Do(t, "GET", p.urls["todoapi"]+"/metrics", "", ""); res.Status != http.StatusNotFound {
+		t.Errorf("/metrics on the API's address with METRICS_ADDR set: %d, want 404", res.Status)
 	}
 	if err := p.stop(); err != nil {
 		t.Errorf("stop: %v", err)
@@ -365,13 +350,13 @@ func TestServeNotReadyUntilJWKSAnswers(t *testing.T) {
 	idp.SetMode(authtest.Down)
 	base, _ := start(t, map[string]string{"DATABASE_URL": tdb.APIURL, "JWT_JWKS_URL": idp.URL(),
 		"JWT_ISSUER": authtest.Issuer, "JWT_AUDIENCE": authtest.Audience, "CURSOR_SECRET": testSecret})
-	if status, _ := request(t, "GET", base+"/readyz", "", ""); status != http.StatusServiceUnavailable {
-		t.Fatalf("readyz with the JWKS down: %d, want 503", status)
+	if res := apitest.Do(t, "GET", base+"/readyz", "", ""); res.Status != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the JWKS down: %d, want 503", res.Status)
 	}
 	idp.SetMode(authtest.Up)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		status, _ := request(t, "GET", base+"/readyz", "", "")
+		status := apitest.Do(t, "GET", base+"/readyz", "", "").Status
 		if status == http.StatusOK {
 			break
 		}
@@ -381,10 +366,10 @@ func TestServeNotReadyUntilJWKSAnswers(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	tok := idp.Sign(t, "ed-1", authtest.Claims("alice"), nil)
-	if status, body := request(t, "POST", base+"/v1/todos", tok, `{"title":"x"}`); status != http.StatusCreated {
-		t.Fatalf("create with an EdDSA token: %d %s", status, body)
+	if res := apitest.Do(t, "POST", base+"/v1/todos", tok, `{"title":"x"}`, "Content-Type", curlForm); res.Status != http.StatusCreated {
+		t.Fatalf("create with an EdDSA token: %d %s", res.Status, res.Body)
 	}
-	_, metrics := request(t, "GET", base+"/metrics", "", "")
+	metrics := string(apitest.Do(t, "GET", base+"/metrics", "", "").Body)
 	for _, want := range []string{`todoapi_jwks_fetches_total{result="error"}`, `todoapi_jwks_fetches_total{result="ok"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)

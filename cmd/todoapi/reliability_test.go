@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/pgcluster"
 )
 
@@ -77,21 +77,13 @@ func (p private) lockedTodo(t *testing.T, base, tok, title string) (id string, a
 var client = &http.Client{Timeout: 15 * time.Second}
 
 // call sends a request and returns its status and body; status 0 is a
-// transport error (a hung or refused request).
+// transport error (a hung or refused request). It may run on any goroutine.
 func call(method, url, tok, body string) (int, string, http.Header) {
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := client.Do(req)
+	res, err := apitest.Send(client, method, url, tok, body)
 	if err != nil {
 		return 0, err.Error(), nil
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return 0, err.Error(), nil
-	}
-	return res.StatusCode, string(b), res.Header
+	return res.Status, string(res.Body), res.Header
 }
 
 // TestSurvivesRestarts: a steady load of two users through a fast and an
@@ -102,7 +94,7 @@ func TestSurvivesRestarts(t *testing.T) {
 	t.Parallel()
 	p := privateCluster(t, "")
 	base, _ := start(t, map[string]string{"DATABASE_URL": p.apiURL})
-	users := map[string]string{"alice": tokenFor(t, "alice"), "bob": tokenFor(t, "bob")}
+	users := map[string]string{"alice": apitest.Token(t, "alice"), "bob": apitest.Token(t, "bob")}
 
 	var mu sync.Mutex
 	var outages [][2]time.Time
@@ -213,7 +205,7 @@ func TestReadyWhenTheDatabaseComesUp(t *testing.T) {
 	if status, _, h := call("GET", base+"/readyz", "", ""); status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
 		t.Errorf("readyz with the database down: %d, Retry-After %q", status, h.Get("Retry-After"))
 	}
-	if status, _, _ := call("GET", base+"/v1/todos", tokenFor(t, "alice"), ""); status != http.StatusServiceUnavailable {
+	if status, _, _ := call("GET", base+"/v1/todos", apitest.Token(t, "alice"), ""); status != http.StatusServiceUnavailable {
 		t.Errorf("a request with the database down: %d, want 503", status)
 	}
 	if err := p.cluster.Up(ctx); err != nil {
@@ -239,7 +231,7 @@ func TestPoolExhaustion(t *testing.T) {
 	t.Parallel()
 	p := privateCluster(t, "&pool_max_conns=2")
 	base, _ := start(t, map[string]string{"DATABASE_URL": p.apiURL})
-	alice := tokenFor(t, "alice")
+	alice := apitest.Token(t, "alice")
 	id, admin, release := p.lockedTodo(t, base, alice, "contended")
 	var wg sync.WaitGroup
 	statuses := make([]int, 3)
@@ -265,7 +257,7 @@ func TestPoolExhaustion(t *testing.T) {
 	}
 	var idle int
 	if err := admin.QueryRow(context.Background(),
-		"SELECT count(*) FROM pg_stat_activity WHERE usename = 'todo_api' AND state LIKE 'idle in transaction%'").Scan(&idle); err != nil || idle != 0 {
+		"SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state LIKE 'idle in transaction%'", pgcluster.APIRole).Scan(&idle); err != nil || idle != 0 {
 		t.Errorf("%d API backends idle in transaction (%v)", idle, err)
 	}
 }
@@ -276,7 +268,7 @@ func TestClientDisconnectCancelsTheQuery(t *testing.T) {
 	t.Parallel()
 	p := privateCluster(t, "")
 	base, _ := start(t, map[string]string{"DATABASE_URL": p.apiURL})
-	alice := tokenFor(t, "alice")
+	alice := apitest.Token(t, "alice")
 	id, admin, release := p.lockedTodo(t, base, alice, "before")
 	impatient := &http.Client{Timeout: 300 * time.Millisecond}
 	req, _ := http.NewRequest("PATCH", base+"/v1/todos/"+id, strings.NewReader(`{"title":"after"}`))
@@ -288,7 +280,7 @@ func TestClientDisconnectCancelsTheQuery(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	var waiting int
 	if err := admin.QueryRow(context.Background(),
-		"SELECT count(*) FROM pg_stat_activity WHERE usename = 'todo_api' AND state = 'active'").Scan(&waiting); err != nil || waiting != 0 {
+		"SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state = 'active'", pgcluster.APIRole).Scan(&waiting); err != nil || waiting != 0 {
 		t.Errorf("%d API queries still running after the client left (%v)", waiting, err)
 	}
 	release()
@@ -304,14 +296,14 @@ func TestKilledBackends(t *testing.T) {
 	t.Parallel()
 	p := privateCluster(t, "")
 	base, _ := start(t, map[string]string{"DATABASE_URL": p.apiURL})
-	alice := tokenFor(t, "alice")
+	alice := apitest.Token(t, "alice")
 	for range 3 {
 		call("GET", base+"/v1/todos", alice, "")
 	}
 	admin := p.admin(t)
 	var killed int
 	if err := admin.QueryRow(context.Background(),
-		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'todo_api'").Scan(&killed); err != nil || killed == 0 {
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1", pgcluster.APIRole).Scan(&killed); err != nil || killed == 0 {
 		t.Fatalf("killed %d backends (%v)", killed, err)
 	}
 	if status, body, _ := call("POST", base+"/v1/todos", alice, `{"title":"after the kill"}`); status != http.StatusCreated {
@@ -328,7 +320,7 @@ func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	p := privateCluster(t, "")
 	base, stop := start(t, map[string]string{"DATABASE_URL": p.apiURL})
-	alice := tokenFor(t, "alice")
+	alice := apitest.Token(t, "alice")
 	id, _, release := p.lockedTodo(t, base, alice, "slow")
 	done := make(chan int)
 	go func() {
@@ -358,7 +350,7 @@ func TestStatementTimeout(t *testing.T) {
 	t.Parallel()
 	p := privateCluster(t, "")
 	base, _ := start(t, map[string]string{"DATABASE_URL": p.apiURL})
-	alice := tokenFor(t, "alice")
+	alice := apitest.Token(t, "alice")
 	_, body, _ := call("POST", base+"/v1/todos", alice, `{"title":"quick"}`)
 	id := body[strings.Index(body, `"id":"`)+6:][:36]
 	admin := p.admin(t)
@@ -387,7 +379,7 @@ func TestStatementTimeout(t *testing.T) {
 		t.Errorf("title %q (%v): the timed-out write was committed", title, err)
 	}
 	if err := admin.QueryRow(context.Background(),
-		"SELECT count(*) FROM pg_stat_activity WHERE usename = 'todo_api' AND state = 'active'").Scan(&running); err != nil || running != 0 {
+		"SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state = 'active'", pgcluster.APIRole).Scan(&running); err != nil || running != 0 {
 		t.Errorf("%d API statements still running (%v)", running, err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/todoapi/todoapi/internal/pgcluster"
 )
 
 // apiSide runs the workloads over HTTP against a `todoapi serve` process.
@@ -44,13 +45,14 @@ func startAPI(ctx context.Context, o options, databaseURL string) (*apiSide, err
 		}
 		a.tokens = append(a.tokens, tok)
 	}
-	port, err := freePort()
+	port, err := pgcluster.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	a.base = "http://127.0.0.1:" + port
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	a.base = "http://" + addr
 	a.cmd = exec.CommandContext(ctx, o.apiBin, "serve")
-	a.cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "LISTEN_ADDR=127.0.0.1:"+port)
+	a.cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "LISTEN_ADDR="+addr)
 	a.cmd.Env = append(a.cmd.Env, is.env()...)
 	a.cmd.Env = append(a.cmd.Env, o.apiEnv...)
 	if o.debugAddr != "" {
@@ -180,14 +182,4 @@ func (a *apiSide) create(ctx context.Context, u int) error {
 }
 func (a *apiSide) update(ctx context.Context, u int, id string) error {
 	return a.do(ctx, http.MethodPatch, "/v1/todos/"+id, u, `{"completed":true}`, http.StatusOK)
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	_, port, err := net.SplitHostPort(l.Addr().String())
-	return port, err
 }

@@ -194,3 +194,26 @@ func (tdb TestDB) AllowConnections(t testing.TB, allow bool) {
 		t.Fatal(err)
 	}
 }
+
+// AsApp runs fn in a transaction on conn that acts as the API's requests do,
+// as role db.AppRole with app.user_id set to *user (nil: not set at all), and
+// rolls it back; fn may commit tx to keep what it wrote. conn's login role
+// must be granted db.AppRole (APIURL's is) or be a superuser.
+func AsApp(t testing.TB, conn *pgx.Conn, user *string, fn func(tx pgx.Tx)) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op once fn committed
+	if _, err := tx.Exec(ctx, "SELECT set_config('role', $1, true)", db.AppRole); err != nil {
+		t.Fatal(err)
+	}
+	if user != nil {
+		if _, err := tx.Exec(ctx, "SELECT set_config('app.user_id', $1, true)", *user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fn(tx)
+}

@@ -4,30 +4,32 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/todoapi/todoapi/internal/api/apitest"
 )
 
 // TestAuditTrail: every committed change leaves one audit row naming the
 // user and the request; a refused one leaves none.
 func TestAuditTrail(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	res := e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"audited"}`, "X-Request-Id", "req-create-1")
-	if res.status != http.StatusCreated || res.header.Get("X-Request-Id") != "req-create-1" {
-		t.Fatalf("create: %d, X-Request-Id %q", res.status, res.header.Get("X-Request-Id"))
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	res := e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"audited"}`, "X-Request-Id", "req-create-1")
+	if res.Status != http.StatusCreated || res.Header.Get("X-Request-Id") != "req-create-1" {
+		t.Fatalf("create: %d, X-Request-Id %q", res.Status, res.Header.Get("X-Request-Id"))
 	}
-	id := res.json(t)["id"].(string)
-	e.call(t, http.MethodPatch, "/v1/todos/"+id, alice, `{"completed":true}`, "X-Request-Id", "req-patch-1")
-	e.call(t, http.MethodDelete, "/v1/todos/"+id, alice, "", "X-Request-Id", "req-delete-1")
-	wantProblem(t, "refused write", e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"a\u0000b"}`, "X-Request-Id", "req-bad-1"),
+	id := res.JSON(t)["id"].(string)
+	e.Call(t, http.MethodPatch, "/v1/todos/"+id, alice, `{"completed":true}`, "X-Request-Id", "req-patch-1")
+	e.Call(t, http.MethodDelete, "/v1/todos/"+id, alice, "", "X-Request-Id", "req-delete-1")
+	apitest.WantProblem(t, "refused write", e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"a\u0000b"}`, "X-Request-Id", "req-bad-1"),
 		http.StatusUnprocessableEntity)
 	// A request id that is not short printable ASCII is replaced.
-	res = e.call(t, http.MethodGet, "/v1/todos", alice, "", "X-Request-Id", "evil\tid")
-	if got := res.header.Get("X-Request-Id"); got == "" || got == "evil\tid" {
+	res = e.Call(t, http.MethodGet, "/v1/todos", alice, "", "X-Request-Id", "evil\tid")
+	if got := res.Header.Get("X-Request-Id"); got == "" || got == "evil\tid" {
 		t.Errorf("X-Request-Id %q", got)
 	}
 
-	rows, err := e.admin.Query(t.Context(),
+	rows, err := e.Admin.Query(t.Context(),
 		`SELECT action, user_id, request_id FROM audit.todo_changes ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
@@ -60,10 +62,10 @@ func TestAuditTrail(t *testing.T) {
 // and never the token.
 func TestAccessLog(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	tok := token(t, "alice")
-	e.call(t, http.MethodPost, "/v1/todos", tok, `{"title":"logged"}`, "X-Request-Id", "req-log-1")
-	logs := e.logs.String()
+	e := apitest.New(t)
+	tok := apitest.Token(t, "alice")
+	e.Call(t, http.MethodPost, "/v1/todos", tok, `{"title":"logged"}`, "X-Request-Id", "req-log-1")
+	logs := e.Logs.String()
 	var line string
 	for _, l := range strings.Split(logs, "\n") {
 		if strings.Contains(l, `"request_id":"req-log-1"`) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/auth/authtest"
 )
@@ -26,8 +27,8 @@ func signed(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaim
 // challenge and a problem body, before any database connection is taken.
 func TestUnauthenticated401(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	good := token(t, "alice")
+	e := apitest.New(t)
+	good := apitest.Token(t, "alice")
 	parts := strings.Split(good, ".")
 	now := time.Now()
 	claims := func(extra jwt.MapClaims) jwt.MapClaims {
@@ -41,7 +42,7 @@ func TestUnauthenticated401(t *testing.T) {
 		}
 		return c
 	}
-	secret := authConfig.Secret
+	secret := apitest.Auth.Secret
 	tamperedPayload := base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"bob","exp":9999999999}`))
 	noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
 
@@ -67,36 +68,36 @@ func TestUnauthenticated401(t *testing.T) {
 		"two segments":         "Bearer " + parts[0] + "." + parts[1],
 		"garbage":              "Bearer not.a.jwt",
 	}
-	before := e.db.Stat().AcquireCount()
+	before := e.DB.Stat().AcquireCount()
 	for name, header := range cases {
-		res := e.call(t, http.MethodPost, "/v1/todos", "", `{"title":"x"}`, "Authorization", header)
-		wantProblem(t, name, res, http.StatusUnauthorized)
-		if !strings.HasPrefix(res.header.Get("WWW-Authenticate"), "Bearer") {
-			t.Errorf("%s: WWW-Authenticate %q", name, res.header.Get("WWW-Authenticate"))
+		res := e.Call(t, http.MethodPost, "/v1/todos", "", `{"title":"x"}`, "Authorization", header)
+		apitest.WantProblem(t, name, res, http.StatusUnauthorized)
+		if !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s: WWW-Authenticate %q", name, res.Header.Get("WWW-Authenticate"))
 		}
 	}
-	if after := e.db.Stat().AcquireCount(); after != before {
+	if after := e.DB.Stat().AcquireCount(); after != before {
 		t.Errorf("refused requests took %d database connections", after-before)
 	}
-	if n := e.rowCount(t); n != 0 {
+	if n := e.RowCount(t); n != 0 {
 		t.Errorf("refused requests wrote %d rows", n)
 	}
 	for _, q := range []string{"access_token", "token", "jwt"} {
-		res := e.call(t, http.MethodGet, "/v1/todos?"+q+"="+good, "", "")
-		wantProblem(t, "token in the query string ("+q+")", res, http.StatusUnauthorized)
+		res := e.Call(t, http.MethodGet, "/v1/todos?"+q+"="+good, "", "")
+		apitest.WantProblem(t, "token in the query string ("+q+")", res, http.StatusUnauthorized)
 	}
-	res := e.call(t, http.MethodGet, "/v1/todos", "", "", "Authorization", cases["expired"])
-	if got := res.header.Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
+	res := e.Call(t, http.MethodGet, "/v1/todos", "", "", "Authorization", cases["expired"])
+	if got := res.Header.Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
 		t.Errorf("expired: WWW-Authenticate %q lacks error=invalid_token", got)
 	}
 }
 
 func TestEveryV1OperationNeedsAToken(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	id := "/v1/todos/00000000-0000-4000-8000-000000000000"
 	for _, op := range [][2]string{{"GET", "/v1/todos"}, {"POST", "/v1/todos"}, {"GET", id}, {"PUT", id}, {"PATCH", id}, {"DELETE", id}} {
-		wantProblem(t, op[0]+" "+op[1], e.call(t, op[0], op[1], "", `{"title":"x"}`), http.StatusUnauthorized)
+		apitest.WantProblem(t, op[0]+" "+op[1], e.Call(t, op[0], op[1], "", `{"title":"x"}`), http.StatusUnauthorized)
 	}
 }
 
@@ -107,23 +108,23 @@ func TestJWKSAttacks401(t *testing.T) {
 	t.Parallel()
 	idp := authtest.NewIdP(t)
 	attacker := authtest.NewAttacker(t)
-	cfg := auth.Config{Secret: authConfig.Secret, JWKSURLs: []string{idp.URL()}, Issuer: authtest.Issuer,
+	cfg := auth.Config{Secret: apitest.Auth.Secret, JWKSURLs: []string{idp.URL()}, Issuer: authtest.Issuer,
 		Audience: authtest.Audience, Leeway: 30 * time.Second}
-	e := newEnvWith(t, cfg)
-	before := e.db.Stat().AcquireCount()
-	for name, tok := range authtest.Attacks(t, idp, authConfig.Secret, attacker.Server.URL) {
-		wantProblem(t, name, e.call(t, http.MethodPost, "/v1/todos", tok, `{"title":"x"}`), http.StatusUnauthorized)
+	e := apitest.NewWith(t, cfg)
+	before := e.DB.Stat().AcquireCount()
+	for name, tok := range authtest.Attacks(t, idp, apitest.Auth.Secret, attacker.Server.URL) {
+		apitest.WantProblem(t, name, e.Call(t, http.MethodPost, "/v1/todos", tok, `{"title":"x"}`), http.StatusUnauthorized)
 	}
-	if after := e.db.Stat().AcquireCount(); after != before {
+	if after := e.DB.Stat().AcquireCount(); after != before {
 		t.Errorf("refused requests took %d database connections", after-before)
 	}
 	if n := attacker.Hits.Load(); n != 0 {
 		t.Errorf("attacker contacted %d times", n)
 	}
 	for _, kid := range []string{"ed-1", "rsa-1", "ec-1"} {
-		res := e.call(t, http.MethodPost, "/v1/todos", idp.Sign(t, kid, authtest.Claims("alice"), nil), `{"title":"x"}`)
-		if res.status != http.StatusCreated {
-			t.Errorf("valid %s token: %d %s", kid, res.status, res.body)
+		res := e.Call(t, http.MethodPost, "/v1/todos", idp.Sign(t, kid, authtest.Claims("alice"), nil), `{"title":"x"}`)
+		if res.Status != http.StatusCreated {
+			t.Errorf("valid %s token: %d %s", kid, res.Status, res.Body)
 		}
 	}
 }

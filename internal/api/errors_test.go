@@ -1,10 +1,9 @@
-package api
+package api_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,19 +11,21 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/todoapi/todoapi/internal/api"
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
-func problemOf(t *testing.T, res *http.Response, status int) huma.ErrorModel {
+func problemOf(t *testing.T, res apitest.Response, status int) huma.ErrorModel {
 	t.Helper()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != status {
-		t.Fatalf("status %d, want %d: %s", res.StatusCode, status, body)
+	body := res.Body
+	if res.Status != status {
+		t.Fatalf("status %d, want %d: %s", res.Status, status, body)
 	}
 	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Errorf("Content-Type %q, want application/problem+json", ct)
 	}
-	if leak := Leak(body); leak != "" {
+	if leak := apitest.Leak(body); leak != "" {
 		t.Errorf("body carries %q: %s", leak, body)
 	}
 	var p huma.ErrorModel
@@ -91,7 +92,7 @@ func TestUnencodableResponse500(t *testing.T) {
 func TestServerErrorTextNeverSent(t *testing.T) {
 	t.Parallel()
 	s := newStubServer(t, echoStore{})
-	huma.Register(s.api, huma.Operation{OperationID: "fail", Method: http.MethodGet, Path: "/fail", Security: public},
+	huma.Register(s.api, huma.Operation{OperationID: "fail", Method: http.MethodGet, Path: "/fail", Security: api.Public},
 		func(context.Context, *struct{}) (*struct{}, error) {
 			return nil, errors.New(`ERROR: relation "todos" does not exist (SQLSTATE 42P01)`)
 		})

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/event"
 )
 
@@ -15,35 +16,35 @@ import (
 func TestEventsSharedList(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{})
-	alice, bob, carol := token(t, "alice"), token(t, "bob"), token(t, "carol")
-	list := e.call(t, http.MethodPost, "/v1/lists", alice, `{"name":"groceries"}`).json(t)["id"].(string)
-	sb := subscribe(t, e.url, "", bob)
-	sc := subscribe(t, e.url, "", carol)
+	alice, bob, carol := apitest.Token(t, "alice"), apitest.Token(t, "bob"), apitest.Token(t, "carol")
+	list := e.Call(t, http.MethodPost, "/v1/lists", alice, `{"name":"groceries"}`).JSON(t)["id"].(string)
+	sb := subscribe(t, e.URL, "", bob)
+	sc := subscribe(t, e.URL, "", carol)
 	sb.next(t)
 	sc.next(t)
 	inList := func(title string) {
 		t.Helper()
-		if res := e.call(t, http.MethodPost, "/v1/lists/"+list+"/todos", alice, fmt.Sprintf(`{"title":%q}`, title)); res.status != http.StatusCreated {
-			t.Fatalf("create in the list: %d %s", res.status, res.body)
+		if res := e.Call(t, http.MethodPost, "/v1/lists/"+list+"/todos", alice, fmt.Sprintf(`{"title":%q}`, title)); res.Status != http.StatusCreated {
+			t.Fatalf("create in the list: %d %s", res.Status, res.Body)
 		}
 	}
 
-	if res := e.call(t, http.MethodPost, "/v1/lists/"+list+"/members", alice, `{"user_id":"bob","role":"viewer"}`); res.status != http.StatusCreated {
-		t.Fatalf("add bob: %d", res.status)
+	if res := e.Call(t, http.MethodPost, "/v1/lists/"+list+"/members", alice, `{"user_id":"bob","role":"viewer"}`); res.Status != http.StatusCreated {
+		t.Fatalf("add bob: %d", res.Status)
 	}
 	inList("milk")
-	e.call(t, http.MethodPatch, "/v1/lists/"+list, alice, `{"name":"food"}`)
+	e.Call(t, http.MethodPatch, "/v1/lists/"+list, alice, `{"name":"food"}`)
 	// Delivery is decided when it happens: what bob may see while a member
 	// reaches him before he is removed.
 	got := summary(append(sb.until(t, event.ListUpdated), sse{name: event.ListUpdated}))
 	if want := []string{"member.added", "todo.created milk", "list.updated"}; !equal(got, want) {
 		t.Errorf("bob, a viewer, received %q, want %q", got, want)
 	}
-	if res := e.call(t, http.MethodDelete, "/v1/lists/"+list+"/members/bob", alice, ""); res.status != http.StatusNoContent {
-		t.Fatalf("remove bob: %d", res.status)
+	if res := e.Call(t, http.MethodDelete, "/v1/lists/"+list+"/members/bob", alice, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("remove bob: %d", res.Status)
 	}
 	inList("after bob left")
-	e.call(t, http.MethodPatch, "/v1/lists/"+list, alice, `{"name":"secret plans"}`)
+	e.Call(t, http.MethodPatch, "/v1/lists/"+list, alice, `{"name":"secret plans"}`)
 	got = summary(e.marker(t, sb, bob, "bob's marker"))
 	if want := []string{"member.removed"}; !equal(got, want) {
 		t.Errorf("bob, removed, received %q, want only %q", got, want)
@@ -53,10 +54,10 @@ func TestEventsSharedList(t *testing.T) {
 	}
 
 	// A list deleted: each member is told once.
-	other := e.call(t, http.MethodPost, "/v1/lists", alice, `{"name":"trip"}`).json(t)["id"].(string)
-	e.call(t, http.MethodPost, "/v1/lists/"+other+"/members", alice, `{"user_id":"carol","role":"editor"}`)
-	if res := e.call(t, http.MethodDelete, "/v1/lists/"+other, alice, ""); res.status != http.StatusNoContent {
-		t.Fatalf("delete the list: %d", res.status)
+	other := e.Call(t, http.MethodPost, "/v1/lists", alice, `{"name":"trip"}`).JSON(t)["id"].(string)
+	e.Call(t, http.MethodPost, "/v1/lists/"+other+"/members", alice, `{"user_id":"carol","role":"editor"}`)
+	if res := e.Call(t, http.MethodDelete, "/v1/lists/"+other, alice, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete the list: %d", res.Status)
 	}
 	got = summary(e.marker(t, sc, carol, "carol's second marker"))
 	if want := []string{"member.added", "list.deleted"}; !equal(got, want) && !equal(got, want[1:]) {

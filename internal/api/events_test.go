@@ -17,6 +17,7 @@ import (
 	"github.com/todoapi/todoapi/db"
 	"github.com/todoapi/todoapi/db/dbtest"
 	"github.com/todoapi/todoapi/internal/api"
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/event"
 )
@@ -24,24 +25,8 @@ import (
 // eventsEnv is an API instance with live updates; more instances can share
 // its database (instance).
 type eventsEnv struct {
-	*env
+	*apitest.Env
 	hub *event.Hub
-}
-
-// testHub starts a hub on database that polls every 20 ms until t ends.
-func testHub(t *testing.T, database *db.DB, cfg event.Config, logger *slog.Logger) *event.Hub {
-	t.Helper()
-	cfg.PollInterval = 20 * time.Millisecond
-	cfg.Logger = logger
-	hub := event.NewHub(db.NewEventStore(database), cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := hub.Poll(ctx); err != nil { // the first poll finds the watermark
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { hub.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return hub
 }
 
 func newEventsEnv(t *testing.T, cfg event.Config) *eventsEnv {
@@ -49,24 +34,11 @@ func newEventsEnv(t *testing.T, cfg event.Config) *eventsEnv {
 	return serveEvents(t, dbtest.New(t), cfg)
 }
 
-// serveEvents serves the API with live updates on tdb, with a pool and a hub
-// of its own: one API instance. Browser pages from origins may call it.
+// serveEvents serves the API with live updates on tdb: one API instance.
 func serveEvents(t *testing.T, tdb dbtest.TestDB, cfg event.Config, origins ...string) *eventsEnv {
 	t.Helper()
-	database := tdb.OpenPool(t, "")
-	logs := &api.LockedBuffer{}
-	hub := testHub(t, database, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
-	srv := httptest.NewServer(api.NewServer(api.Deps{
-		Todos: db.NewTodoStore(database), Lists: db.NewListStore(database), Cursors: cursorKey(t), Verifier: mustVerifier(t), Events: hub,
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), CORSOrigins: origins,
-	}))
-	t.Cleanup(func() { hub.Close(); srv.Close() })
-	admin, err := pgx.Connect(context.Background(), tdb.AdminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	return &eventsEnv{env: &env{url: srv.URL, db: database, admin: admin, tdb: tdb, logs: logs}, hub: hub}
+	e, hub := apitest.ServeEvents(t, tdb, cfg, origins...)
+	return &eventsEnv{Env: e, hub: hub}
 }
 
 // sse is one received event.
@@ -78,14 +50,14 @@ type sse struct {
 // sseStream is an open event stream, read in the background.
 type sseStream struct {
 	status      int
-	problem     []byte // the body of a response that is not 200
+	problem     []byte // the body of a apitest.Response that is not 200
 	problemType string
 	events      chan sse
 	cancel      context.CancelFunc
 }
 
 // subscribe opens GET /v1/events (with query, e.g. "?ticket=...") with the
-// token (if any) and header pairs, and returns once the response arrived.
+// token (if any) and header pairs, and returns once the apitest.Response arrived.
 func subscribe(t *testing.T, base, query, tok string, header ...string) *sseStream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -202,9 +174,9 @@ func equal(a, b []string) bool {
 
 // marker creates a todo titled title for tok and waits until stream s
 // delivers it: everything ordered before it has been delivered by then.
-func (e *env) marker(t *testing.T, s *sseStream, tok, title string) []sse {
+func (e *eventsEnv) marker(t *testing.T, s *sseStream, tok, title string) []sse {
 	t.Helper()
-	e.create(t, tok, `{"title":"`+title+`"}`)
+	e.Create(t, tok, `{"title":"`+title+`"}`)
 	var got []sse
 	for {
 		ev := s.next(t)
@@ -221,24 +193,24 @@ func (e *env) marker(t *testing.T, s *sseStream, tok, title string) []sse {
 func TestEventsIsolation(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{})
-	alice, bob := token(t, "alice"), token(t, "bob")
-	sa := subscribe(t, e.url, "", alice)
-	sb := subscribe(t, e.url, "", bob)
+	alice, bob := apitest.Token(t, "alice"), apitest.Token(t, "bob")
+	sa := subscribe(t, e.URL, "", alice)
+	sb := subscribe(t, e.URL, "", bob)
 	for _, s := range []*sseStream{sa, sb} {
 		if ready := s.next(t); ready.name != "ready" || ready.id == "" {
 			t.Fatalf("first event %+v, want ready with an id", ready)
 		}
 	}
 
-	a1 := e.create(t, alice, `{"title":"a1"}`)
-	e.create(t, alice, `{"title":"a2","completed":true}`)
-	e.create(t, bob, `{"title":"b1"}`)
-	if res := e.call(t, http.MethodPatch, "/v1/todos/"+a1["id"].(string), alice, `{"title":"a1 changed"}`); res.status != 200 {
-		t.Fatal(res.status)
+	a1 := e.Create(t, alice, `{"title":"a1"}`)
+	e.Create(t, alice, `{"title":"a2","completed":true}`)
+	e.Create(t, bob, `{"title":"b1"}`)
+	if res := e.Call(t, http.MethodPatch, "/v1/todos/"+a1["id"].(string), alice, `{"title":"a1 changed"}`); res.Status != 200 {
+		t.Fatal(res.Status)
 	}
-	e.call(t, http.MethodPatch, "/v1/todos?completed=false", alice, `{"completed":true}`) // toggle all: a1
-	e.call(t, http.MethodDelete, "/v1/todos?completed=true", alice, "")                   // clear completed: a1, a2
-	e.create(t, bob, `{"title":"b2"}`)
+	e.Call(t, http.MethodPatch, "/v1/todos?completed=false", alice, `{"completed":true}`) // toggle all: a1
+	e.Call(t, http.MethodDelete, "/v1/todos?completed=true", alice, "")                   // clear completed: a1, a2
+	e.Create(t, bob, `{"title":"b2"}`)
 
 	gotA := summary(e.marker(t, sa, alice, "a-end"))
 	wantA := []string{"todo.created a1", "todo.created a2", "todo.updated a1 changed", "todo.updated a1 changed", "todo.deleted", "todo.deleted"}
@@ -251,15 +223,15 @@ func TestEventsIsolation(t *testing.T) {
 	}
 
 	// The data is what the API would return, with the ETag.
-	res := e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"shape","description":"d"}`)
+	res := e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"shape","description":"d"}`)
 	ev := sa.next(t)
 	var created map[string]any
-	_ = json.Unmarshal(res.body, &created)
-	if got := ev.data["todo"].(map[string]any); ev.data["etag"] != res.header.Get("ETag") || ev.data["id"] != created["id"] ||
+	_ = json.Unmarshal(res.Body, &created)
+	if got := ev.data["todo"].(map[string]any); ev.data["etag"] != res.Header.Get("ETag") || ev.data["id"] != created["id"] ||
 		got["description"] != "d" || got["created_at"] != created["created_at"] || len(got) != len(created) {
-		t.Errorf("event %+v does not match the response %s (ETag %s)", ev, res.body, res.header.Get("ETag"))
+		t.Errorf("event %+v does not match the apitest.Response %s (ETag %s)", ev, res.Body, res.Header.Get("ETag"))
 	}
-	e.call(t, http.MethodDelete, "/v1/todos/"+created["id"].(string), alice, "")
+	e.Call(t, http.MethodDelete, "/v1/todos/"+created["id"].(string), alice, "")
 	if ev := sa.next(t); ev.name != event.TodoDeleted || ev.data["id"] != created["id"] {
 		t.Errorf("delete event %+v", ev)
 	}
@@ -274,16 +246,16 @@ func TestEventsIsolation(t *testing.T) {
 func TestEventsResume(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{})
-	alice := token(t, "alice")
-	s := subscribe(t, e.url, "", alice)
+	alice := apitest.Token(t, "alice")
+	s := subscribe(t, e.URL, "", alice)
 	s.next(t) // ready
-	e.create(t, alice, `{"title":"one"}`)
-	e.create(t, alice, `{"title":"two"}`)
+	e.Create(t, alice, `{"title":"one"}`)
+	e.Create(t, alice, `{"title":"two"}`)
 	s.next(t)
 	last := s.next(t).id
 	s.cancel()
 	for _, title := range []string{"three", "four", "five"} {
-		e.create(t, alice, `{"title":"`+title+`"}`)
+		e.Create(t, alice, `{"title":"`+title+`"}`)
 	}
 
 	want := []string{"todo.created three", "todo.created four", "todo.created five"}
@@ -292,7 +264,7 @@ func TestEventsResume(t *testing.T) {
 		if r.header != "" {
 			header = []string{"Last-Event-ID", r.header}
 		}
-		s := subscribe(t, e.url, r.query, alice, header...)
+		s := subscribe(t, e.URL, r.query, alice, header...)
 		if ready := s.next(t); ready.name != "ready" || ready.id != last || ready.data["resumed"] != true {
 			t.Fatalf("resume: first event %+v, want ready at %s", ready, last)
 		}
@@ -303,8 +275,8 @@ func TestEventsResume(t *testing.T) {
 		want = append(want, "todo.created end "+r.query)
 		s.cancel()
 	}
-	res := e.call(t, http.MethodGet, "/v1/events", alice, "", "Last-Event-ID", "not-an-id")
-	wantProblem(t, "bad Last-Event-ID", res, http.StatusBadRequest)
+	res := e.Call(t, http.MethodGet, "/v1/events", alice, "", "Last-Event-ID", "not-an-id")
+	apitest.WantProblem(t, "bad Last-Event-ID", res, http.StatusBadRequest)
 }
 
 // TestEventsRetention: events older than the retention are pruned, and a
@@ -313,21 +285,21 @@ func TestEventsResume(t *testing.T) {
 func TestEventsRetention(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{})
-	alice := token(t, "alice")
-	s := subscribe(t, e.url, "", alice)
+	alice := apitest.Token(t, "alice")
+	s := subscribe(t, e.URL, "", alice)
 	start := s.next(t).id
-	e.create(t, alice, `{"title":"old"}`)
+	e.Create(t, alice, `{"title":"old"}`)
 	s.next(t)
 	s.cancel()
 	ctx := context.Background()
-	if _, err := e.admin.Exec(ctx, "UPDATE events SET created_at = now() - interval '25 hours'"); err != nil {
+	if _, err := e.Admin.Exec(ctx, "UPDATE events SET created_at = now() - interval '25 hours'"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := db.NewEventStore(e.db).Prune(ctx, 24*time.Hour); err != nil || n != 1 {
+	if n, err := db.NewEventStore(e.DB).Prune(ctx, 24*time.Hour); err != nil || n != 1 {
 		t.Fatalf("prune: %d %v, want 1 event pruned", n, err)
 	}
 
-	s = subscribe(t, e.url, "", alice, "Last-Event-ID", start)
+	s = subscribe(t, e.URL, "", alice, "Last-Event-ID", start)
 	s.next(t) // ready
 	reset := s.next(t)
 	if reset.name != "reset" || reset.data["reason"] != event.ResetGone || reset.id == start {
@@ -337,7 +309,7 @@ func TestEventsRetention(t *testing.T) {
 		t.Errorf("after the reset: %+v, want the stream closed", rest)
 	}
 	// From the reset's id, the stream goes on.
-	s = subscribe(t, e.url, "", alice, "Last-Event-ID", reset.id)
+	s = subscribe(t, e.URL, "", alice, "Last-Event-ID", reset.id)
 	s.next(t)
 	if got := summary(e.marker(t, s, alice, "new")); len(got) != 0 {
 		t.Errorf("after reconnecting from the reset: %q", got)
@@ -350,15 +322,15 @@ func TestEventsTokenExpiry(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{})
 	for _, via := range []string{"header", "ticket"} {
-		short, err := auth.Sign(authConfig, "alice", time.Second) // + 1 s leeway
+		short, err := auth.Sign(apitest.Auth, "alice", time.Second) // + 1 s leeway
 		if err != nil {
 			t.Fatal(err)
 		}
 		var s *sseStream
 		if via == "header" {
-			s = subscribe(t, e.url, "", short)
+			s = subscribe(t, e.URL, "", short)
 		} else {
-			s = subscribe(t, e.url, "?ticket="+ticket(t, e.env, short), "")
+			s = subscribe(t, e.URL, "?ticket="+ticket(t, e.Env, short), "")
 		}
 		if s.status != http.StatusOK {
 			t.Fatalf("%s: %d", via, s.status)
@@ -372,13 +344,13 @@ func TestEventsTokenExpiry(t *testing.T) {
 	}
 }
 
-func ticket(t *testing.T, e *env, tok string) string {
+func ticket(t *testing.T, e *apitest.Env, tok string) string {
 	t.Helper()
-	res := e.call(t, http.MethodPost, "/v1/events/tickets", tok, "")
-	if res.status != http.StatusCreated {
-		t.Fatalf("ticket: %d %s", res.status, res.body)
+	res := e.Call(t, http.MethodPost, "/v1/events/tickets", tok, "")
+	if res.Status != http.StatusCreated {
+		t.Fatalf("ticket: %d %s", res.Status, res.Body)
 	}
-	return res.json(t)["ticket"].(string)
+	return res.JSON(t)["ticket"].(string)
 }
 
 // TestEventsTickets: a ticket opens one stream of its user, once; a used,
@@ -387,19 +359,19 @@ func ticket(t *testing.T, e *env, tok string) string {
 func TestEventsTickets(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{})
-	alice := token(t, "alice")
-	tk := ticket(t, e.env, alice)
-	s := subscribe(t, e.url, "?ticket="+tk, "")
+	alice := apitest.Token(t, "alice")
+	tk := ticket(t, e.Env, alice)
+	s := subscribe(t, e.URL, "?ticket="+tk, "")
 	if s.next(t).name != "ready" {
 		t.Fatal("no ready event")
 	}
-	e.create(t, alice, `{"title":"via ticket"}`)
+	e.Create(t, alice, `{"title":"via ticket"}`)
 	if got := summary([]sse{s.next(t)}); got[0] != "todo.created via ticket" {
 		t.Errorf("ticket stream got %q", got)
 	}
 
-	expired := ticket(t, e.env, alice)
-	if _, err := e.admin.Exec(context.Background(), "UPDATE event_tickets SET expires_at = now() - interval '1 second' WHERE hash = sha256(convert_to($1, 'UTF8'))", expired); err != nil {
+	expired := ticket(t, e.Env, alice)
+	if _, err := e.Admin.Exec(context.Background(), "UPDATE event_tickets SET expires_at = now() - interval '1 second' WHERE hash = sha256(convert_to($1, 'UTF8'))", expired); err != nil {
 		t.Fatal(err)
 	}
 	for what, query := range map[string]string{
@@ -410,13 +382,13 @@ func TestEventsTickets(t *testing.T) {
 		"no ticket":    "",
 		"access_token": "?access_token=" + alice,
 	} {
-		s := subscribe(t, e.url, query, "")
+		s := subscribe(t, e.URL, query, "")
 		if s.status != http.StatusUnauthorized || s.problemType != "application/problem+json" {
 			t.Errorf("%s: %d %s %s, want a 401 problem", what, s.status, s.problemType, s.problem)
 		}
 		s.cancel()
 	}
-	wantProblem(t, "ticket without a token", e.call(t, http.MethodPost, "/v1/events/tickets", "", ""), http.StatusUnauthorized)
+	apitest.WantProblem(t, "ticket without a token", e.Call(t, http.MethodPost, "/v1/events/tickets", "", ""), http.StatusUnauthorized)
 }
 
 // TestEventsStreamLimit: a user may hold StreamsPerUser streams on an
@@ -424,14 +396,14 @@ func TestEventsTickets(t *testing.T) {
 func TestEventsStreamLimit(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{StreamsPerUser: 2})
-	alice := token(t, "alice")
+	alice := apitest.Token(t, "alice")
 	for range 2 {
-		s := subscribe(t, e.url, "", alice)
+		s := subscribe(t, e.URL, "", alice)
 		s.next(t)
 	}
-	res := e.call(t, http.MethodGet, "/v1/events", alice, "")
-	wantProblem(t, "third stream", res, http.StatusTooManyRequests)
-	if s := subscribe(t, e.url, "", token(t, "bob")); s.status != http.StatusOK {
+	res := e.Call(t, http.MethodGet, "/v1/events", alice, "")
+	apitest.WantProblem(t, "third stream", res, http.StatusTooManyRequests)
+	if s := subscribe(t, e.URL, "", apitest.Token(t, "bob")); s.status != http.StatusOK {
 		t.Errorf("bob: %d", s.status)
 	}
 }
@@ -442,14 +414,14 @@ func TestEventsStreamLimit(t *testing.T) {
 func TestEventsTwoInstances(t *testing.T) {
 	t.Parallel()
 	one := newEventsEnv(t, event.Config{})
-	two := serveEvents(t, one.tdb, event.Config{})
-	alice, bob := token(t, "alice"), token(t, "bob")
-	sa := subscribe(t, one.url, "", alice)
-	sb := subscribe(t, two.url, "", bob)
+	two := serveEvents(t, one.TDB, event.Config{})
+	alice, bob := apitest.Token(t, "alice"), apitest.Token(t, "bob")
+	sa := subscribe(t, one.URL, "", alice)
+	sb := subscribe(t, two.URL, "", bob)
 	sa.next(t)
 	sb.next(t)
-	one.create(t, bob, `{"title":"bob on one"}`)
-	two.create(t, alice, `{"title":"alice on two"}`)
+	one.Create(t, bob, `{"title":"bob on one"}`)
+	two.Create(t, alice, `{"title":"alice on two"}`)
 	if got := summary(two.marker(t, sa, alice, "alice end")); !equal(got, []string{"todo.created alice on two"}) {
 		t.Errorf("alice on instance one: %q", got)
 	}
@@ -464,24 +436,24 @@ func TestEventsTwoInstances(t *testing.T) {
 func TestEventsFailingCheck(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{})
-	alice, mallory := token(t, "alice"), token(t, "mallory")
-	sa := subscribe(t, e.url, "", alice)
-	sm := subscribe(t, e.url, "", mallory)
+	alice, mallory := apitest.Token(t, "alice"), apitest.Token(t, "mallory")
+	sa := subscribe(t, e.URL, "", alice)
+	sm := subscribe(t, e.URL, "", mallory)
 	sa.next(t)
 	sm.next(t)
-	if _, err := e.admin.Exec(context.Background(), `CREATE POLICY events_raise ON events AS RESTRICTIVE FOR SELECT TO todo_app
+	if _, err := e.Admin.Exec(context.Background(), `CREATE POLICY events_raise ON events AS RESTRICTIVE FOR SELECT TO todo_app
 		USING (CASE WHEN current_setting('app.user_id') = 'mallory' THEN 1 / (length(kind) - length(kind)) = 1 ELSE true END)`); err != nil {
 		t.Fatal(err)
 	}
-	e.create(t, mallory, `{"title":"m"}`)
-	e.create(t, alice, `{"title":"a"}`)
+	e.Create(t, mallory, `{"title":"m"}`)
+	e.Create(t, alice, `{"title":"a"}`)
 	if got := summary(e.marker(t, sa, alice, "a end")); !equal(got, []string{"todo.created a"}) {
 		t.Errorf("alice: %q", got)
 	}
 	if got := sm.next(t); got.name != "reset" || got.data["reason"] != event.ResetFailed {
 		t.Errorf("mallory: %+v, want a reset (failed)", got)
 	}
-	if !strings.Contains(e.logs.String(), "resetting their streams") {
+	if !strings.Contains(e.Logs.String(), "resetting their streams") {
 		t.Error("the failure was not logged")
 	}
 }
@@ -492,19 +464,19 @@ func TestEventsFailingCheck(t *testing.T) {
 func TestEventsOrderPerTodo(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{})
-	alice := token(t, "alice")
-	s := subscribe(t, e.url, "", alice)
+	alice := apitest.Token(t, "alice")
+	s := subscribe(t, e.URL, "", alice)
 	s.next(t)
-	other := e.create(t, alice, `{"title":"other"}`)
-	target := e.create(t, alice, `{"title":"target"}`)
+	other := e.Create(t, alice, `{"title":"other"}`)
+	target := e.Create(t, alice, `{"title":"target"}`)
 	s.next(t)
 	s.next(t)
 	ctx := context.Background()
 	// The older transaction takes its id first, by changing another todo.
 	older := e.begin(t, "UPDATE todos SET title = 'other 2' WHERE id = $1", other["id"])
 	// A younger one changes the target and commits (version 2).
-	if res := e.call(t, http.MethodPatch, "/v1/todos/"+target["id"].(string), alice, `{"title":"target 2"}`); res.status != 200 {
-		t.Fatal(res.status)
+	if res := e.Call(t, http.MethodPatch, "/v1/todos/"+target["id"].(string), alice, `{"title":"target 2"}`); res.Status != 200 {
+		t.Fatal(res.Status)
 	}
 	// Then the older one changes the target too (version 3) and commits.
 	if _, err := older.Exec(ctx, "UPDATE todos SET title = 'target 3' WHERE id = $1", target["id"]); err != nil {
@@ -518,7 +490,7 @@ func TestEventsOrderPerTodo(t *testing.T) {
 		t.Errorf("got %q, want %q (target in version order)", got, want)
 	}
 	var bumped bool
-	if err := e.admin.QueryRow(ctx, "SELECT pos_txid > txid FROM events WHERE payload->>'title' = 'target 3'").Scan(&bumped); err != nil || !bumped {
+	if err := e.Admin.QueryRow(ctx, "SELECT pos_txid > txid FROM events WHERE payload->>'title' = 'target 3'").Scan(&bumped); err != nil || !bumped {
 		t.Errorf("the older transaction's event was not moved after the younger one's: %v %v", bumped, err)
 	}
 }
@@ -530,17 +502,17 @@ func TestEventsOrderPerTodo(t *testing.T) {
 func TestEventsLateCommit(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{})
-	alice := token(t, "alice")
+	alice := apitest.Token(t, "alice")
 	ctx := context.Background()
 	// Alice's personal list exists before: else the late transaction would
 	// hold its creation, and her own create would wait for it.
-	if _, err := e.admin.Exec(ctx, "SELECT app.personal_list('alice')"); err != nil {
+	if _, err := e.Admin.Exec(ctx, "SELECT app.personal_list('alice')"); err != nil {
 		t.Fatal(err)
 	}
-	s := subscribe(t, e.url, "", alice)
+	s := subscribe(t, e.URL, "", alice)
 	s.next(t)
 	late := e.begin(t, "INSERT INTO todos (user_id, title) VALUES ('alice', 'late')")
-	e.create(t, alice, `{"title":"early"}`)
+	e.Create(t, alice, `{"title":"early"}`)
 	// Let the poller run several times while the late transaction is open.
 	before := e.hub.Polls()
 	for e.hub.Polls() < before+3 {
@@ -561,16 +533,16 @@ func TestEventsOutlivesTimeouts(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{Heartbeat: 200 * time.Millisecond})
 	srv := httptest.NewUnstartedServer(api.NewServer(api.Deps{
-		Todos: db.NewTodoStore(e.db), Cursors: cursorKey(t), Verifier: mustVerifier(t), Events: e.hub, Logger: slog.New(slog.DiscardHandler),
+		Todos: db.NewTodoStore(e.DB), Cursors: apitest.CursorKey(t), Verifier: mustVerifier(t), Events: e.hub, Logger: slog.New(slog.DiscardHandler),
 	}))
 	srv.Config.ReadTimeout, srv.Config.WriteTimeout = time.Second, time.Second
 	srv.Start()
 	t.Cleanup(srv.Close)
-	alice := token(t, "alice")
+	alice := apitest.Token(t, "alice")
 	s := subscribe(t, srv.URL, "", alice)
 	s.next(t)
 	time.Sleep(11 * time.Second) // past every timeout
-	e.create(t, alice, `{"title":"after 11 s"}`)
+	e.Create(t, alice, `{"title":"after 11 s"}`)
 	if ev := s.next(t); ev.data["todo"] == nil {
 		t.Errorf("got %+v", ev)
 	}
@@ -578,7 +550,7 @@ func TestEventsOutlivesTimeouts(t *testing.T) {
 
 func mustVerifier(t *testing.T) *auth.Verifier {
 	t.Helper()
-	v, err := auth.NewVerifier(t.Context(), authConfig)
+	v, err := auth.NewVerifier(t.Context(), apitest.Auth)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -590,15 +562,15 @@ func mustVerifier(t *testing.T) *auth.Verifier {
 func TestEventsHeartbeat(t *testing.T) {
 	t.Parallel()
 	e := newEventsEnv(t, event.Config{Heartbeat: 50 * time.Millisecond})
-	alice := token(t, "alice")
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.url+"/v1/events", nil)
+	alice := apitest.Token(t, "alice")
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.URL+"/v1/events", nil)
 	req.Header.Set("Authorization", "Bearer "+alice)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	e.create(t, alice, `{"title":"one"}`)
+	e.Create(t, alice, `{"title":"one"}`)
 	sc := bufio.NewScanner(res.Body)
 	var lastEvent string
 	created := false
@@ -633,20 +605,20 @@ func TestEventsCORS(t *testing.T) {
 	t.Parallel()
 	const app = "https://app.example.com"
 	e := serveEvents(t, dbtest.New(t), event.Config{}, app)
-	res := e.call(t, http.MethodOptions, "/v1/events", "", "", "Origin", app, "Access-Control-Request-Method", "GET",
+	res := e.Call(t, http.MethodOptions, "/v1/events", "", "", "Origin", app, "Access-Control-Request-Method", "GET",
 		"Access-Control-Request-Headers", "authorization, last-event-id")
-	if got := strings.ToLower(res.header.Get("Access-Control-Allow-Headers")); res.header.Get("Access-Control-Allow-Origin") != app ||
+	if got := strings.ToLower(res.Header.Get("Access-Control-Allow-Headers")); res.Header.Get("Access-Control-Allow-Origin") != app ||
 		!strings.Contains(got, "last-event-id") || !strings.Contains(got, "authorization") {
-		t.Errorf("preflight: %d, allowed headers %q", res.status, got)
+		t.Errorf("preflight: %d, allowed headers %q", res.Status, got)
 	}
 }
 
 // begin opens a transaction as the superuser on a connection of its own and
 // runs sql in it; it is rolled back at the end of the test unless committed.
-func (e *env) begin(t *testing.T, sql string, args ...any) pgx.Tx {
+func (e *eventsEnv) begin(t *testing.T, sql string, args ...any) pgx.Tx {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, e.tdb.AdminURL)
+	conn, err := pgx.Connect(ctx, e.TDB.AdminURL)
 	if err != nil {
 		t.Fatal(err)
 	}

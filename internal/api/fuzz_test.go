@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -55,7 +56,7 @@ func FuzzTodoBodies(f *testing.F) {
 			req.Header.Set("Content-Type", o.contentType)
 		}
 		w := httptest.NewRecorder()
-		s.router.ServeHTTP(w, req)
+		s.handler.ServeHTTP(w, req)
 		res := w.Result()
 		got, _ := io.ReadAll(res.Body)
 		if res.StatusCode >= 500 {
@@ -69,7 +70,7 @@ func FuzzTodoBodies(f *testing.F) {
 		if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" || json.Unmarshal(got, &p) != nil || p.Status != res.StatusCode {
 			t.Fatalf("%s %s?%q %q: %d %q is not a problem: %s", o.method, o.path, query, body, res.StatusCode, ct, got)
 		}
-		for _, word := range internals {
+		for _, word := range apitest.Internals {
 			if strings.Contains(string(got), word) && !strings.Contains(query+body, word) { // not an echo
 				t.Fatalf("%s %s?%q %q: the problem carries %q: %s", o.method, o.path, query, body, word, got)
 			}

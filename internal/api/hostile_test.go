@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // errorAt is the location of a problem's first detail.
-func errorAt(t *testing.T, res response) string {
+func errorAt(t *testing.T, res apitest.Response) string {
 	t.Helper()
-	errs, _ := res.json(t)["errors"].([]any)
+	errs, _ := res.JSON(t)["errors"].([]any)
 	if len(errs) == 0 {
 		return ""
 	}
@@ -29,32 +30,32 @@ func errorAt(t *testing.T, res response) string {
 // read back.
 func TestDueAtOutOfRange422(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	path := "/v1/todos/" + e.create(t, alice, `{"title":"keep me"}`)["id"].(string)
-	before := e.rowCount(t)
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	path := "/v1/todos/" + e.Create(t, alice, `{"title":"keep me"}`)["id"].(string)
+	before := e.RowCount(t)
 	for _, due := range []string{"0000-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "0000-12-31T23:59:59Z",
 		"2027-01-01T00:00:00+24:00", "2027-01-01T00:00:00-23:60", "10000-01-01T00:00:00Z"} {
 		for _, w := range []struct{ method, path string }{{http.MethodPost, "/v1/todos"}, {http.MethodPut, path}, {http.MethodPatch, path}} {
-			res := e.call(t, w.method, w.path, alice, `{"title":"x","due_at":"`+due+`"}`)
-			wantProblem(t, w.method+" due_at "+due, res, http.StatusUnprocessableEntity)
-			if loc := errorAt(t, res); res.status == http.StatusUnprocessableEntity && loc != "body.due_at" {
-				t.Errorf("%s due_at %s: refused at %q, want body.due_at (by the API, not the database): %s", w.method, due, loc, res.body)
+			res := e.Call(t, w.method, w.path, alice, `{"title":"x","due_at":"`+due+`"}`)
+			apitest.WantProblem(t, w.method+" due_at "+due, res, http.StatusUnprocessableEntity)
+			if loc := errorAt(t, res); res.Status == http.StatusUnprocessableEntity && loc != "body.due_at" {
+				t.Errorf("%s due_at %s: refused at %q, want body.due_at (by the API, not the database): %s", w.method, due, loc, res.Body)
 			}
 		}
 	}
-	if n := e.rowCount(t); n != before {
+	if n := e.RowCount(t); n != before {
 		t.Errorf("rows: %d, want %d", n, before)
 	}
 	for _, due := range []string{"0001-01-01T00:00:00Z", "0001-01-01T23:59:00+23:59", "9999-12-31T23:59:59.999999Z", "9999-12-31T00:00:00-23:59"} {
-		created := e.create(t, alice, `{"title":"edge","due_at":"`+due+`"}`)
-		res := e.call(t, http.MethodGet, "/v1/todos/"+created["id"].(string), alice, "")
-		if res.status != http.StatusOK || res.json(t)["due_at"] == nil {
-			t.Errorf("due_at %s: read back %d %s", due, res.status, res.body)
+		created := e.Create(t, alice, `{"title":"edge","due_at":"`+due+`"}`)
+		res := e.Call(t, http.MethodGet, "/v1/todos/"+created["id"].(string), alice, "")
+		if res.Status != http.StatusOK || res.JSON(t)["due_at"] == nil {
+			t.Errorf("due_at %s: read back %d %s", due, res.Status, res.Body)
 		}
 	}
-	if res := e.call(t, http.MethodGet, "/v1/todos?sort=due_at&limit=100", alice, ""); res.status != http.StatusOK {
-		t.Errorf("list with the edges: %d %s", res.status, res.body)
+	if res := e.Call(t, http.MethodGet, "/v1/todos?sort=due_at&limit=100", alice, ""); res.Status != http.StatusOK {
+		t.Errorf("list with the edges: %d %s", res.Status, res.Body)
 	}
 }
 
@@ -62,9 +63,9 @@ func TestDueAtOutOfRange422(t *testing.T) {
 // the member, and no database message reaches the client.
 func TestNULText422(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	path := "/v1/todos/" + e.create(t, alice, `{"title":"keep me"}`)["id"].(string)
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	path := "/v1/todos/" + e.Create(t, alice, `{"title":"keep me"}`)["id"].(string)
 	cases := []struct{ method, path, body, at string }{
 		{http.MethodPost, "/v1/todos", `{"title":"a\u0000b"}`, "body.title"},
 		{http.MethodPost, "/v1/todos", `{"title":"a","description":"\u0000"}`, "body.description"},
@@ -74,10 +75,10 @@ func TestNULText422(t *testing.T) {
 		{http.MethodGet, "/v1/todos?q=a%00b", "", "query.q"},
 	}
 	for _, c := range cases {
-		res := e.call(t, c.method, c.path, alice, c.body)
-		wantProblem(t, c.method+" "+c.body+c.path, res, http.StatusUnprocessableEntity)
+		res := e.Call(t, c.method, c.path, alice, c.body)
+		apitest.WantProblem(t, c.method+" "+c.body+c.path, res, http.StatusUnprocessableEntity)
 		if loc := errorAt(t, res); loc != c.at {
-			t.Errorf("%s %s: refused at %q, want %s: %s", c.method, c.body, loc, c.at, res.body)
+			t.Errorf("%s %s: refused at %q, want %s: %s", c.method, c.body, loc, c.at, res.Body)
 		}
 	}
 }
@@ -86,10 +87,10 @@ func TestNULText422(t *testing.T) {
 // refused, never resolved; member names are exact.
 func TestDuplicateMembers400(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	path := "/v1/todos/" + e.create(t, alice, `{"title":"keep me"}`)["id"].(string)
-	before := e.rowCount(t)
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	path := "/v1/todos/" + e.Create(t, alice, `{"title":"keep me"}`)["id"].(string)
+	before := e.RowCount(t)
 	cases := []struct {
 		method, path, body string
 		status             int
@@ -104,12 +105,12 @@ func TestDuplicateMembers400(t *testing.T) {
 		{http.MethodPatch, path, `{"Completed":true}`, 422},
 	}
 	for _, c := range cases {
-		wantProblem(t, c.method+" "+c.body, e.call(t, c.method, c.path, alice, c.body), c.status)
+		apitest.WantProblem(t, c.method+" "+c.body, e.Call(t, c.method, c.path, alice, c.body), c.status)
 	}
-	if n := e.rowCount(t); n != before {
+	if n := e.RowCount(t); n != before {
 		t.Errorf("rows: %d, want %d", n, before)
 	}
-	if got := e.call(t, http.MethodGet, path, alice, "").json(t); got["completed"] != false || got["title"] != "keep me" {
+	if got := e.Call(t, http.MethodGet, path, alice, "").JSON(t); got["completed"] != false || got["title"] != "keep me" {
 		t.Errorf("todo changed: %v", got)
 	}
 }
@@ -118,9 +119,9 @@ func TestDuplicateMembers400(t *testing.T) {
 // twice, is refused before anything happens.
 func TestRepeatedParameters400(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	e.create(t, alice, `{"title":"done","completed":true}`)
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	e.Create(t, alice, `{"title":"done","completed":true}`)
 	for _, target := range []string{
 		"DELETE /v1/todos?completed=true&completed=false",
 		"PATCH /v1/todos?completed=false&completed=true",
@@ -133,28 +134,17 @@ func TestRepeatedParameters400(t *testing.T) {
 		if method == http.MethodPatch {
 			body = `{"completed":true}`
 		}
-		wantProblem(t, target, e.call(t, method, path, alice, body), http.StatusBadRequest)
+		apitest.WantProblem(t, target, e.Call(t, method, path, alice, body), http.StatusBadRequest)
 	}
-	if n := e.rowCount(t); n != 1 {
+	if n := e.RowCount(t); n != 1 {
 		t.Errorf("rows: %d, want 1: a refused request deleted", n)
 	}
-	twice := func(name, first, second string) response {
-		req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/todos", strings.NewReader(`{"title":"x"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+alice)
-		req.Header.Set(name, first)
-		req.Header.Add(name, second)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return response{status: res.StatusCode, header: res.Header, body: b}
+	twice := func(name, first, second string) apitest.Response {
+		return e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"x"}`, name, first, name, second)
 	}
-	wantProblem(t, "two Authorization headers", twice("Authorization", "Bearer "+alice, "Bearer "+token(t, "bob")), http.StatusBadRequest)
-	wantProblem(t, "two Idempotency-Keys", twice("Idempotency-Key", "a", "b"), http.StatusBadRequest)
-	if n := e.rowCount(t); n != 1 {
+	apitest.WantProblem(t, "two Authorization headers", twice("Authorization", "Bearer "+alice, "Bearer "+apitest.Token(t, "bob")), http.StatusBadRequest)
+	apitest.WantProblem(t, "two Idempotency-Keys", twice("Idempotency-Key", "a", "b"), http.StatusBadRequest)
+	if n := e.RowCount(t); n != 1 {
 		t.Errorf("rows: %d, want 1", n)
 	}
 }
@@ -164,9 +154,9 @@ func TestRepeatedParameters400(t *testing.T) {
 // most a little of the client's value is echoed.
 func TestErrorsSpeakJSON(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	path := "/v1/todos/" + e.create(t, alice, `{"title":"keep me"}`)["id"].(string)
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	path := "/v1/todos/" + e.Create(t, alice, `{"title":"keep me"}`)["id"].(string)
 	big := strings.Repeat("x", 60<<10)
 	cases := []struct {
 		method, path, body string
@@ -189,10 +179,10 @@ func TestErrorsSpeakJSON(t *testing.T) {
 		{http.MethodPost, "/v1/todos", `{"title":"x","` + big + `":1}`, 422},
 	}
 	for _, c := range cases {
-		res := e.call(t, c.method, c.path, alice, c.body)
-		wantProblem(t, fmt.Sprintf("%s %s %.40s", c.method, c.path, c.body), res, c.status)
-		if len(res.body) > 1024 {
-			t.Errorf("%s %.40s: a %d-byte answer echoes the request", c.method, c.body, len(res.body))
+		res := e.Call(t, c.method, c.path, alice, c.body)
+		apitest.WantProblem(t, fmt.Sprintf("%s %s %.40s", c.method, c.path, c.body), res, c.status)
+		if len(res.Body) > 1024 {
+			t.Errorf("%s %.40s: a %d-byte answer echoes the request", c.method, c.body, len(res.Body))
 		}
 	}
 }
@@ -200,27 +190,27 @@ func TestErrorsSpeakJSON(t *testing.T) {
 // TestEveryErrorIsProblemJSON: the router's own answers are problems too.
 func TestEveryErrorIsProblemJSON(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	wantProblem(t, "unknown path", e.call(t, http.MethodGet, "/nope", alice, ""), http.StatusNotFound)
-	res := e.call(t, http.MethodPut, "/v1/todos", alice, `{"title":"x"}`)
-	wantProblem(t, "PUT /v1/todos", res, http.StatusMethodNotAllowed)
-	if allow := res.header.Get("Allow"); allow != "GET, POST, PATCH, DELETE" {
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	apitest.WantProblem(t, "unknown path", e.Call(t, http.MethodGet, "/nope", alice, ""), http.StatusNotFound)
+	res := e.Call(t, http.MethodPut, "/v1/todos", alice, `{"title":"x"}`)
+	apitest.WantProblem(t, "PUT /v1/todos", res, http.StatusMethodNotAllowed)
+	if allow := res.Header.Get("Allow"); allow != "GET, POST, PATCH, DELETE" {
 		t.Errorf("Allow %q", allow)
 	}
-	wantProblem(t, "body too large", e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"`+strings.Repeat("a", 64<<10)+`"}`),
+	apitest.WantProblem(t, "body too large", e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"`+strings.Repeat("a", 64<<10)+`"}`),
 		http.StatusRequestEntityTooLarge)
-	wantProblem(t, "text/plain", e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"x"}`, "Content-Type", "text/plain"),
+	apitest.WantProblem(t, "text/plain", e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"x"}`, "Content-Type", "text/plain"),
 		http.StatusUnsupportedMediaType)
-	wantProblem(t, "17 KB header", e.call(t, http.MethodGet, "/v1/todos", alice, "", "X-Pad", strings.Repeat("a", 17<<10)),
+	apitest.WantProblem(t, "17 KB header", e.Call(t, http.MethodGet, "/v1/todos", alice, "", "X-Pad", strings.Repeat("a", 17<<10)),
 		http.StatusRequestHeaderFieldsTooLarge)
 }
 
 // raw sends request bytes on a connection of their own and returns all that
 // comes back until the server closes it.
-func raw(t *testing.T, e *env, request string, halfClose bool) string {
+func raw(t *testing.T, e *apitest.Env, request string, halfClose bool) string {
 	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +229,7 @@ func raw(t *testing.T, e *env, request string, halfClose bool) string {
 	return string(b)
 }
 
-// wantRawProblem checks that got is exactly one problem+json response with status.
+// wantRawProblem checks that got is exactly one problem+json apitest.Response with status.
 func wantRawProblem(t *testing.T, what, got string, status int) {
 	t.Helper()
 	if !strings.HasPrefix(got, fmt.Sprintf("HTTP/1.1 %d ", status)) || strings.Count(got, "HTTP/1.1 ") != 1 ||
@@ -253,8 +243,8 @@ func wantRawProblem(t *testing.T, what, got string, status int) {
 // connection closed, so nothing after it is read as another request.
 func TestFraming400(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
 	head := "POST /v1/todos HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer " + alice + "\r\nContent-Type: application/json\r\n"
 	smuggled := "GET /healthz HTTP/1.1\r\nHost: api\r\n\r\n"
 	body := `{"title":"x"}`
@@ -267,7 +257,7 @@ func TestFraming400(t *testing.T) {
 	wantRawProblem(t, "Transfer-Encoding gzip", raw(t, e, head+"Transfer-Encoding: gzip\r\n\r\n"+body, false), http.StatusNotImplemented)
 	wantRawProblem(t, "not HTTP", raw(t, e, "GARBAGE\r\n\r\n", false), http.StatusBadRequest)
 	wantRawProblem(t, "no Host", raw(t, e, "GET /healthz HTTP/1.1\r\n\r\n", false), http.StatusBadRequest)
-	if n := e.rowCount(t); n != 0 {
+	if n := e.RowCount(t); n != 0 {
 		t.Errorf("rows: %d, want 0", n)
 	}
 }
@@ -277,7 +267,7 @@ func TestFraming400(t *testing.T) {
 // MaxHeaderBytes and from Go's server (rewritten by ProblemListener) past it.
 func TestHeaderLimit431(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	request := func(size int) string {
 		const line, host, pad, end = "GET /healthz HTTP/1.1\r\n", "Host: api\r\n", "X-Pad: \r\n", "Connection: close\r\n\r\n"
 		return line + host + "X-Pad: " + strings.Repeat("a", size-len(line+host+pad+end)) + "\r\n" + end
@@ -294,9 +284,9 @@ func TestHeaderLimit431(t *testing.T) {
 // todo package's constant, and validation enforces the same numbers.
 func TestOpenAPIFromTodoLimits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	doc := e.call(t, http.MethodGet, "/openapi.json", "", "").json(t)
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	doc := e.Call(t, http.MethodGet, "/openapi.json", "", "").JSON(t)
 	at := func(v any, path ...string) any {
 		for _, p := range path {
 			m, _ := v.(map[string]any)
@@ -363,15 +353,15 @@ func TestOpenAPIFromTodoLimits(t *testing.T) {
 	}
 
 	ok := func(query string) {
-		if res := e.call(t, http.MethodGet, "/v1/todos?"+query, alice, ""); res.status != http.StatusOK {
-			t.Errorf("%s: %d %s", query, res.status, res.body)
+		if res := e.Call(t, http.MethodGet, "/v1/todos?"+query, alice, ""); res.Status != http.StatusOK {
+			t.Errorf("%s: %d %s", query, res.Status, res.Body)
 		}
 	}
 	ok(fmt.Sprintf("limit=%d&sort=%s&q=%s&completed=true", todo.MaxPageSize, todo.Sorts[len(todo.Sorts)-1], strings.Repeat("a", todo.MaxQueryLen)))
 	for _, bad := range []string{fmt.Sprintf("limit=%d", todo.MaxPageSize+1), "sort=bogus", "q=" + strings.Repeat("a", todo.MaxQueryLen+1)} {
-		wantProblem(t, bad, e.call(t, http.MethodGet, "/v1/todos?"+bad, alice, ""), http.StatusUnprocessableEntity)
+		apitest.WantProblem(t, bad, e.Call(t, http.MethodGet, "/v1/todos?"+bad, alice, ""), http.StatusUnprocessableEntity)
 	}
-	wantProblem(t, "title too long", e.call(t, http.MethodPost, "/v1/todos", alice, `{"title":"`+strings.Repeat("é", todo.MaxTitleLen+1)+`"}`),
+	apitest.WantProblem(t, "title too long", e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"`+strings.Repeat("é", todo.MaxTitleLen+1)+`"}`),
 		http.StatusUnprocessableEntity)
-	e.create(t, alice, `{"title":"`+strings.Repeat("é", todo.MaxTitleLen)+`"}`)
+	e.Create(t, alice, `{"title":"`+strings.Repeat("é", todo.MaxTitleLen)+`"}`)
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/todoapi/todoapi/internal/api/apitest"
 )
 
 // TestInterleavedUsersNoLeak: 1,000 requests of two users, interleaved on
@@ -15,14 +17,14 @@ import (
 // asker's own.
 func TestInterleavedUsersNoLeak(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	t.Logf("API database URL host: %s", strings.Split(strings.SplitN(e.tdb.APIURL, "@", 2)[1], "/")[0])
+	e := apitest.New(t)
+	t.Logf("API database URL host: %s", strings.Split(strings.SplitN(e.TDB.APIURL, "@", 2)[1], "/")[0])
 	users := []string{"alice", "bob"}
 	tokens := map[string]string{}
 	for _, u := range users {
-		tokens[u] = token(t, u)
+		tokens[u] = apitest.Token(t, u)
 		for i := range 3 {
-			e.create(t, tokens[u], fmt.Sprintf(`{"title":"%s %d"}`, u, i))
+			e.Create(t, tokens[u], fmt.Sprintf(`{"title":"%s %d"}`, u, i))
 		}
 	}
 	var leaks, failures atomic.Int64
@@ -32,16 +34,16 @@ func TestInterleavedUsersNoLeak(t *testing.T) {
 			for i := range 50 {
 				me := users[(w+i)%2]
 				other := users[(w+i+1)%2]
-				var res response
+				var res apitest.Response
 				if i%5 == 4 {
-					res = e.call(t, http.MethodPost, "/v1/todos", tokens[me], fmt.Sprintf(`{"title":"%s w%d-%d"}`, me, w, i))
+					res = e.Call(t, http.MethodPost, "/v1/todos", tokens[me], fmt.Sprintf(`{"title":"%s w%d-%d"}`, me, w, i))
 				} else {
-					res = e.call(t, http.MethodGet, "/v1/todos?limit=100", tokens[me], "")
+					res = e.Call(t, http.MethodGet, "/v1/todos?limit=100", tokens[me], "")
 				}
-				if res.status/100 != 2 {
+				if res.Status/100 != 2 {
 					failures.Add(1)
 				}
-				if strings.Contains(string(res.body), `"title":"`+other) {
+				if strings.Contains(string(res.Body), `"title":"`+other) {
 					leaks.Add(1)
 				}
 			}
@@ -55,7 +57,7 @@ func TestInterleavedUsersNoLeak(t *testing.T) {
 		t.Errorf("%d of 1000 requests failed", n)
 	}
 	var wrongOwner int
-	if err := e.admin.QueryRow(t.Context(), "SELECT count(*) FROM todos WHERE split_part(title, ' ', 1) <> user_id").Scan(&wrongOwner); err != nil || wrongOwner != 0 {
+	if err := e.Admin.QueryRow(t.Context(), "SELECT count(*) FROM todos WHERE split_part(title, ' ', 1) <> user_id").Scan(&wrongOwner); err != nil || wrongOwner != 0 {
 		t.Errorf("%d todos stored under the wrong user (%v)", wrongOwner, err)
 	}
 }

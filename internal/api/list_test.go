@@ -7,50 +7,52 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/todoapi/todoapi/internal/api/apitest"
 )
 
 // shared is a list of alice's (owner) with bob as editor and carol as viewer;
 // dave is in none of her lists.
 type shared struct {
-	e    *env
+	e    *apitest.Env
 	list string
 	tok  map[string]string // by role: owner, editor, viewer, stranger
 }
 
 var roles = []string{"owner", "editor", "viewer", "stranger"}
 
-func share(t *testing.T, e *env) shared {
+func share(t *testing.T, e *apitest.Env) shared {
 	t.Helper()
 	sh := shared{e: e, tok: map[string]string{
-		"owner": token(t, "alice"), "editor": token(t, "bob"), "viewer": token(t, "carol"), "stranger": token(t, "dave"),
+		"owner": apitest.Token(t, "alice"), "editor": apitest.Token(t, "bob"), "viewer": apitest.Token(t, "carol"), "stranger": apitest.Token(t, "dave"),
 	}}
-	res := e.call(t, http.MethodPost, "/v1/lists", sh.tok["owner"], `{"name":"groceries"}`)
-	if res.status != http.StatusCreated {
-		t.Fatalf("create list: %d %s", res.status, res.body)
+	res := e.Call(t, http.MethodPost, "/v1/lists", sh.tok["owner"], `{"name":"groceries"}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create list: %d %s", res.Status, res.Body)
 	}
-	sh.list = res.json(t)["id"].(string)
+	sh.list = res.JSON(t)["id"].(string)
 	for user, role := range map[string]string{"bob": "editor", "carol": "viewer"} {
-		if res := sh.call(t, "owner", http.MethodPost, "/members", fmt.Sprintf(`{"user_id":%q,"role":%q}`, user, role)); res.status != http.StatusCreated {
-			t.Fatalf("add %s: %d %s", user, res.status, res.body)
+		if res := sh.call(t, "owner", http.MethodPost, "/members", fmt.Sprintf(`{"user_id":%q,"role":%q}`, user, role)); res.Status != http.StatusCreated {
+			t.Fatalf("add %s: %d %s", user, res.Status, res.Body)
 		}
 	}
 	return sh
 }
 
 // call sends a request as role to the list's path + sub.
-func (sh shared) call(t *testing.T, role, method, sub, body string, header ...string) response {
+func (sh shared) call(t *testing.T, role, method, sub, body string, header ...string) apitest.Response {
 	t.Helper()
-	return sh.e.call(t, method, "/v1/lists/"+sh.list+sub, sh.tok[role], body, header...)
+	return sh.e.Call(t, method, "/v1/lists/"+sh.list+sub, sh.tok[role], body, header...)
 }
 
 // todo creates a todo in the list as its owner and returns its id.
 func (sh shared) todo(t *testing.T, title string) string {
 	t.Helper()
-	res := sh.e.call(t, http.MethodPost, "/v1/todos", sh.tok["owner"], fmt.Sprintf(`{"title":%q,"list_id":%q}`, title, sh.list))
-	if res.status != http.StatusCreated {
-		t.Fatalf("create todo: %d %s", res.status, res.body)
+	res := sh.e.Call(t, http.MethodPost, "/v1/todos", sh.tok["owner"], fmt.Sprintf(`{"title":%q,"list_id":%q}`, title, sh.list))
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create todo: %d %s", res.Status, res.Body)
 	}
-	return res.json(t)["id"].(string)
+	return res.JSON(t)["id"].(string)
 }
 
 // TestSharingMatrix: every operation on a shared list, its members, its
@@ -59,72 +61,74 @@ func (sh shared) todo(t *testing.T, title string) string {
 // if the list did not exist. Each cell runs on a list of its own.
 func TestSharingMatrix(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	type op struct {
 		name string
-		do   func(t *testing.T, sh shared, role string) response
+		do   func(t *testing.T, sh shared, role string) apitest.Response
 		want map[string]int
 	}
 	all := func(owner, editor, viewer, stranger int) map[string]int {
 		return map[string]int{"owner": owner, "editor": editor, "viewer": viewer, "stranger": stranger}
 	}
-	onTodo := func(method, body string) func(t *testing.T, sh shared, role string) response {
-		return func(t *testing.T, sh shared, role string) response {
-			return e.call(t, method, "/v1/todos/"+sh.todo(t, "milk"), sh.tok[role], body)
+	onTodo := func(method, body string) func(t *testing.T, sh shared, role string) apitest.Response {
+		return func(t *testing.T, sh shared, role string) apitest.Response {
+			return e.Call(t, method, "/v1/todos/"+sh.todo(t, "milk"), sh.tok[role], body)
 		}
 	}
 	ops := []op{
-		{"get list", func(t *testing.T, sh shared, role string) response { return sh.call(t, role, http.MethodGet, "", "") },
+		{"get list", func(t *testing.T, sh shared, role string) apitest.Response {
+			return sh.call(t, role, http.MethodGet, "", "")
+		},
 			all(200, 200, 200, 404)},
-		{"rename list", func(t *testing.T, sh shared, role string) response {
+		{"rename list", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodPatch, "", `{"name":"renamed"}`)
 		}, all(200, 403, 403, 404)},
-		{"delete list", func(t *testing.T, sh shared, role string) response {
+		{"delete list", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodDelete, "", "")
 		},
 			all(204, 403, 403, 404)},
-		{"list members", func(t *testing.T, sh shared, role string) response {
+		{"list members", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodGet, "/members", "")
 		}, all(200, 200, 200, 404)},
-		{"add member", func(t *testing.T, sh shared, role string) response {
+		{"add member", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodPost, "/members", `{"user_id":"erin","role":"viewer"}`)
 		}, all(201, 403, 403, 404)},
-		{"change a role", func(t *testing.T, sh shared, role string) response {
+		{"change a role", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodPatch, "/members/carol", `{"role":"editor"}`)
 		}, all(200, 403, 403, 404)},
-		{"remove another member", func(t *testing.T, sh shared, role string) response {
+		{"remove another member", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodDelete, "/members/carol", "")
 		}, all(204, 403, 204, 404)}, // carol removing carol is leaving
-		{"leave", func(t *testing.T, sh shared, role string) response {
+		{"leave", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodDelete, "/members/me", "")
 		}, all(409, 204, 204, 404)}, // the last owner cannot leave
-		{"invite", func(t *testing.T, sh shared, role string) response {
+		{"invite", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodPost, "/invitations", `{"role":"viewer"}`)
 		}, all(201, 403, 403, 404)},
-		{"list invitations", func(t *testing.T, sh shared, role string) response {
+		{"list invitations", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodGet, "/invitations", "")
 		}, all(200, 200, 200, 404)},
-		{"revoke an invitation", func(t *testing.T, sh shared, role string) response {
-			inv := sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"viewer"}`).json(t)["id"].(string)
+		{"revoke an invitation", func(t *testing.T, sh shared, role string) apitest.Response {
+			inv := sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"viewer"}`).JSON(t)["id"].(string)
 			return sh.call(t, role, http.MethodDelete, "/invitations/"+inv, "")
 		}, all(204, 404, 404, 404)}, // only owners see invitations at all
-		{"create a todo in it", func(t *testing.T, sh shared, role string) response {
-			return e.call(t, http.MethodPost, "/v1/todos", sh.tok[role], `{"title":"x","list_id":"`+sh.list+`"}`)
+		{"create a todo in it", func(t *testing.T, sh shared, role string) apitest.Response {
+			return e.Call(t, http.MethodPost, "/v1/todos", sh.tok[role], `{"title":"x","list_id":"`+sh.list+`"}`)
 		}, all(201, 201, 403, 404)},
-		{"create a todo in it by its path", func(t *testing.T, sh shared, role string) response {
+		{"create a todo in it by its path", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodPost, "/todos", `{"title":"x"}`)
 		}, all(201, 201, 403, 404)},
-		{"list its todos", func(t *testing.T, sh shared, role string) response {
+		{"list its todos", func(t *testing.T, sh shared, role string) apitest.Response {
 			return sh.call(t, role, http.MethodGet, "/todos", "")
 		}, all(200, 200, 200, 404)},
-		{"filter my todos by it", func(t *testing.T, sh shared, role string) response {
-			return e.call(t, http.MethodGet, "/v1/todos?list_id="+sh.list, sh.tok[role], "")
+		{"filter my todos by it", func(t *testing.T, sh shared, role string) apitest.Response {
+			return e.Call(t, http.MethodGet, "/v1/todos?list_id="+sh.list, sh.tok[role], "")
 		}, all(200, 200, 200, 404)},
-		{"count its todos", func(t *testing.T, sh shared, role string) response {
-			return e.call(t, http.MethodGet, "/v1/todos/summary?list_id="+sh.list, sh.tok[role], "")
+		{"count its todos", func(t *testing.T, sh shared, role string) apitest.Response {
+			return e.Call(t, http.MethodGet, "/v1/todos/summary?list_id="+sh.list, sh.tok[role], "")
 		}, all(200, 200, 200, 404)},
-		{"toggle all of it", func(t *testing.T, sh shared, role string) response {
-			return e.call(t, http.MethodPatch, "/v1/todos?list_id="+sh.list, sh.tok[role], `{"completed":true}`)
+		{"toggle all of it", func(t *testing.T, sh shared, role string) apitest.Response {
+			return e.Call(t, http.MethodPatch, "/v1/todos?list_id="+sh.list, sh.tok[role], `{"completed":true}`)
 		}, all(200, 200, 200, 404)},
 		{"read a todo", onTodo(http.MethodGet, ""), all(200, 200, 200, 404)},
 		{"change a todo", onTodo(http.MethodPatch, `{"completed":true}`), all(200, 200, 403, 404)},
@@ -137,11 +141,11 @@ func TestSharingMatrix(t *testing.T) {
 				t.Parallel()
 				sh := share(t, e)
 				res := o.do(t, sh, role)
-				if want := o.want[role]; res.status != want {
-					t.Errorf("%s as %s: %d, want %d: %s", o.name, role, res.status, want, res.body)
+				if want := o.want[role]; res.Status != want {
+					t.Errorf("%s as %s: %d, want %d: %s", o.name, role, res.Status, want, res.Body)
 				}
-				if res.status >= 400 {
-					wantProblem(t, o.name, res, res.status)
+				if res.Status >= 400 {
+					apitest.WantProblem(t, o.name, res, res.Status)
 				}
 			})
 		}
@@ -152,12 +156,12 @@ func TestSharingMatrix(t *testing.T) {
 // appear in every member's views (with their own role) and in no one else's.
 func TestSharedListsAreSeenByMembersOnly(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	sh := share(t, e)
 	sh.todo(t, "milk")
 	for _, role := range roles {
-		lists := items(t, e.call(t, http.MethodGet, "/v1/lists", sh.tok[role], ""))
-		todos := items(t, e.call(t, http.MethodGet, "/v1/todos", sh.tok[role], ""))
+		lists := items(t, e.Call(t, http.MethodGet, "/v1/lists", sh.tok[role], ""))
+		todos := items(t, e.Call(t, http.MethodGet, "/v1/todos", sh.tok[role], ""))
 		if role == "stranger" {
 			if len(lists) != 0 || len(todos) != 0 {
 				t.Errorf("the stranger sees %d lists, %d todos", len(lists), len(todos))
@@ -169,7 +173,7 @@ func TestSharedListsAreSeenByMembersOnly(t *testing.T) {
 			t.Errorf("%s sees lists %v and %d todos, %d in the list", role, lists, len(todos), len(inList))
 		}
 	}
-	sum := e.call(t, http.MethodGet, "/v1/todos/summary", sh.tok["viewer"], "").json(t)
+	sum := e.Call(t, http.MethodGet, "/v1/todos/summary", sh.tok["viewer"], "").JSON(t)
 	if sum["total"] != float64(1) {
 		t.Errorf("the viewer's summary: %v", sum)
 	}
@@ -181,51 +185,51 @@ func TestSharedListsAreSeenByMembersOnly(t *testing.T) {
 // todo is in it.
 func TestRevocationIsImmediate(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	sh := share(t, e)
 	for i := range 3 {
 		sh.todo(t, fmt.Sprintf("todo %d", i))
 	}
 	bob := sh.tok["editor"]
-	created := e.call(t, http.MethodPost, "/v1/todos", bob, `{"title":"bob's","list_id":"`+sh.list+`"}`, "Idempotency-Key", "k1")
-	id, tag := created.json(t)["id"].(string), created.header.Get("ETag")
-	page := e.call(t, http.MethodGet, "/v1/todos?limit=1&list_id="+sh.list, bob, "").json(t)
+	created := e.Call(t, http.MethodPost, "/v1/todos", bob, `{"title":"bob's","list_id":"`+sh.list+`"}`, "Idempotency-Key", "k1")
+	id, tag := created.JSON(t)["id"].(string), created.Header.Get("ETag")
+	page := e.Call(t, http.MethodGet, "/v1/todos?limit=1&list_id="+sh.list, bob, "").JSON(t)
 	cursor, _ := page["next_cursor"].(string)
 	if cursor == "" {
 		t.Fatalf("no cursor: %v", page)
 	}
 
 	// Lowered to viewer: reads still work, writes are 403 at once.
-	if res := sh.call(t, "owner", http.MethodPatch, "/members/bob", `{"role":"viewer"}`); res.status != http.StatusOK {
-		t.Fatalf("demote: %d %s", res.status, res.body)
+	if res := sh.call(t, "owner", http.MethodPatch, "/members/bob", `{"role":"viewer"}`); res.Status != http.StatusOK {
+		t.Fatalf("demote: %d %s", res.Status, res.Body)
 	}
-	if res := e.call(t, http.MethodPatch, "/v1/todos/"+id, bob, `{"completed":true}`, "If-Match", tag); res.status != http.StatusForbidden {
-		t.Errorf("write as a viewer now: %d, want 403", res.status)
+	if res := e.Call(t, http.MethodPatch, "/v1/todos/"+id, bob, `{"completed":true}`, "If-Match", tag); res.Status != http.StatusForbidden {
+		t.Errorf("write as a viewer now: %d, want 403", res.Status)
 	}
-	if res := e.call(t, http.MethodGet, "/v1/todos/"+id, bob, ""); res.status != http.StatusOK {
-		t.Errorf("read as a viewer now: %d, want 200", res.status)
+	if res := e.Call(t, http.MethodGet, "/v1/todos/"+id, bob, ""); res.Status != http.StatusOK {
+		t.Errorf("read as a viewer now: %d, want 200", res.Status)
 	}
 
 	// Removed: nothing of the list any more, whatever he holds.
-	if res := sh.call(t, "owner", http.MethodDelete, "/members/bob", ""); res.status != http.StatusNoContent {
-		t.Fatalf("remove: %d %s", res.status, res.body)
+	if res := sh.call(t, "owner", http.MethodDelete, "/members/bob", ""); res.Status != http.StatusNoContent {
+		t.Fatalf("remove: %d %s", res.Status, res.Body)
 	}
-	for what, res := range map[string]response{
-		"get the todo":        e.call(t, http.MethodGet, "/v1/todos/"+id, bob, ""),
-		"write with its ETag": e.call(t, http.MethodPatch, "/v1/todos/"+id, bob, `{"completed":true}`, "If-Match", tag),
-		"delete it":           e.call(t, http.MethodDelete, "/v1/todos/"+id, bob, ""),
-		"replay its key":      e.call(t, http.MethodPost, "/v1/todos", bob, `{"title":"bob's","list_id":"`+sh.list+`"}`, "Idempotency-Key", "k1"),
+	for what, res := range map[string]apitest.Response{
+		"get the todo":        e.Call(t, http.MethodGet, "/v1/todos/"+id, bob, ""),
+		"write with its ETag": e.Call(t, http.MethodPatch, "/v1/todos/"+id, bob, `{"completed":true}`, "If-Match", tag),
+		"delete it":           e.Call(t, http.MethodDelete, "/v1/todos/"+id, bob, ""),
+		"replay its key":      e.Call(t, http.MethodPost, "/v1/todos", bob, `{"title":"bob's","list_id":"`+sh.list+`"}`, "Idempotency-Key", "k1"),
 		"get the list":        sh.call(t, "editor", http.MethodGet, "", ""),
-		"create in the list":  e.call(t, http.MethodPost, "/v1/todos", bob, `{"title":"x","list_id":"`+sh.list+`"}`),
+		"create in the list":  e.Call(t, http.MethodPost, "/v1/todos", bob, `{"title":"x","list_id":"`+sh.list+`"}`),
 		"list its members":    sh.call(t, "editor", http.MethodGet, "/members", ""),
 		"rejoin as an editor": sh.call(t, "editor", http.MethodPost, "/members", `{"user_id":"bob","role":"editor"}`),
 	} {
-		if res.status != http.StatusNotFound {
-			t.Errorf("removed, %s: %d, want 404: %s", what, res.status, res.body)
+		if res.Status != http.StatusNotFound {
+			t.Errorf("removed, %s: %d, want 404: %s", what, res.Status, res.Body)
 		}
 	}
-	if res := e.call(t, http.MethodGet, "/v1/todos?limit=1&list_id="+sh.list+"&cursor="+cursor, bob, ""); res.status != http.StatusNotFound {
-		t.Errorf("removed, the next page of the list: %d, want 404", res.status)
+	if res := e.Call(t, http.MethodGet, "/v1/todos?limit=1&list_id="+sh.list+"&cursor="+cursor, bob, ""); res.Status != http.StatusNotFound {
+		t.Errorf("removed, the next page of the list: %d, want 404", res.Status)
 	}
 	for what, path := range map[string]string{
 		"next page": "/v1/todos?limit=1&cursor=" + cursor,
@@ -233,10 +237,10 @@ func TestRevocationIsImmediate(t *testing.T) {
 		"summary":   "/v1/todos/summary",
 		"lists":     "/v1/lists",
 	} {
-		res := e.call(t, http.MethodGet, path, bob, "")
-		if res.status != http.StatusOK || strings.Contains(string(res.body), sh.list) || strings.Contains(string(res.body), "todo ") ||
-			strings.Contains(string(res.body), `"total":4`) {
-			t.Errorf("removed, %s: %d %s", what, res.status, res.body)
+		res := e.Call(t, http.MethodGet, path, bob, "")
+		if res.Status != http.StatusOK || strings.Contains(string(res.Body), sh.list) || strings.Contains(string(res.Body), "todo ") ||
+			strings.Contains(string(res.Body), `"total":4`) {
+			t.Errorf("removed, %s: %d %s", what, res.Status, res.Body)
 		}
 	}
 }
@@ -245,11 +249,11 @@ func TestRevocationIsImmediate(t *testing.T) {
 // leave at the same moment: exactly one of them goes.
 func TestLastOwner(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	for round := range 5 {
 		sh := share(t, e)
-		if res := sh.call(t, "owner", http.MethodPatch, "/members/bob", `{"role":"owner"}`); res.status != http.StatusOK {
-			t.Fatalf("promote: %d %s", res.status, res.body)
+		if res := sh.call(t, "owner", http.MethodPatch, "/members/bob", `{"role":"owner"}`); res.Status != http.StatusOK {
+			t.Fatalf("promote: %d %s", res.Status, res.Body)
 		}
 		statuses := make([]int, 2)
 		var wg sync.WaitGroup
@@ -257,12 +261,12 @@ func TestLastOwner(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				statuses[i] = sh.call(t, role, http.MethodDelete, "/members/me", "").status
+				statuses[i] = sh.call(t, role, http.MethodDelete, "/members/me", "").Status
 			}()
 		}
 		wg.Wait()
 		var owners int
-		if err := e.admin.QueryRow(context.Background(), "SELECT count(*) FROM list_members WHERE list_id = $1 AND role = 'owner'", sh.list).Scan(&owners); err != nil {
+		if err := e.Admin.QueryRow(context.Background(), "SELECT count(*) FROM list_members WHERE list_id = $1 AND role = 'owner'", sh.list).Scan(&owners); err != nil {
 			t.Fatal(err)
 		}
 		if owners != 1 || !(statuses[0] == 204 && statuses[1] == 409 || statuses[0] == 409 && statuses[1] == 204) {
@@ -270,8 +274,8 @@ func TestLastOwner(t *testing.T) {
 		}
 	}
 	sh := share(t, e)
-	if res := sh.call(t, "owner", http.MethodPatch, "/members/alice", `{"role":"editor"}`); res.status != http.StatusConflict {
-		t.Errorf("the last owner demotes herself: %d, want 409", res.status)
+	if res := sh.call(t, "owner", http.MethodPatch, "/members/alice", `{"role":"editor"}`); res.Status != http.StatusConflict {
+		t.Errorf("the last owner demotes herself: %d, want 409", res.Status)
 	}
 }
 
@@ -280,36 +284,36 @@ func TestLastOwner(t *testing.T) {
 // stored only as a hash.
 func TestInvitations(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	sh := share(t, e)
 	invite := func(body string) (id, tok string) {
 		t.Helper()
 		res := sh.call(t, "owner", http.MethodPost, "/invitations", body)
-		if res.status != http.StatusCreated {
-			t.Fatalf("invite: %d %s", res.status, res.body)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("invite: %d %s", res.Status, res.Body)
 		}
-		got := res.json(t)
+		got := res.JSON(t)
 		return got["id"].(string), got["token"].(string)
 	}
-	accept := func(user, tok string) response {
-		return e.call(t, http.MethodPost, "/v1/invitations/"+tok+"/accept", token(t, user), "")
+	accept := func(user, tok string) apitest.Response {
+		return e.Call(t, http.MethodPost, "/v1/invitations/"+tok+"/accept", apitest.Token(t, user), "")
 	}
 
 	id, tok := invite(`{"role":"editor","max_uses":2}`)
-	if res := accept("erin", tok); res.status != http.StatusOK || res.json(t)["role"] != "editor" {
-		t.Fatalf("erin accepts: %d %s", res.status, res.body)
+	if res := accept("erin", tok); res.Status != http.StatusOK || res.JSON(t)["role"] != "editor" {
+		t.Fatalf("erin accepts: %d %s", res.Status, res.Body)
 	}
-	if res := accept("erin", tok); res.status != http.StatusOK {
-		t.Errorf("erin again (a member already): %d, want 200 with nothing used", res.status)
+	if res := accept("erin", tok); res.Status != http.StatusOK {
+		t.Errorf("erin again (a member already): %d, want 200 with nothing used", res.Status)
 	}
-	if res := accept("frank", tok); res.status != http.StatusOK {
-		t.Errorf("frank, the second use: %d", res.status)
+	if res := accept("frank", tok); res.Status != http.StatusOK {
+		t.Errorf("frank, the second use: %d", res.Status)
 	}
-	if res := accept("gina", tok); res.status != http.StatusGone || !strings.Contains(string(res.body), "used up") {
-		t.Errorf("gina, a third use of two: %d %s, want 410 used up", res.status, res.body)
+	if res := accept("gina", tok); res.Status != http.StatusGone || !strings.Contains(string(res.Body), "used up") {
+		t.Errorf("gina, a third use of two: %d %s, want 410 used up", res.Status, res.Body)
 	}
-	if res := e.call(t, http.MethodGet, "/v1/lists/"+sh.list, token(t, "frank"), ""); res.status != http.StatusOK || res.json(t)["my_role"] != "editor" {
-		t.Errorf("frank sees the list: %d %s", res.status, res.body)
+	if res := e.Call(t, http.MethodGet, "/v1/lists/"+sh.list, apitest.Token(t, "frank"), ""); res.Status != http.StatusOK || res.JSON(t)["my_role"] != "editor" {
+		t.Errorf("frank sees the list: %d %s", res.Status, res.Body)
 	}
 
 	_, revoked := invite(`{"role":"viewer"}`)
@@ -323,33 +327,33 @@ func TestInvitations(t *testing.T) {
 		}
 	}
 	revokedID := list[0]["id"].(string)
-	if res := sh.call(t, "owner", http.MethodDelete, "/invitations/"+revokedID, ""); res.status != http.StatusNoContent {
-		t.Fatalf("revoke: %d", res.status)
+	if res := sh.call(t, "owner", http.MethodDelete, "/invitations/"+revokedID, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("revoke: %d", res.Status)
 	}
-	if res := accept("hank", revoked); res.status != http.StatusGone || !strings.Contains(string(res.body), "revoked") {
-		t.Errorf("a revoked invitation: %d %s, want 410 revoked", res.status, res.body)
+	if res := accept("hank", revoked); res.Status != http.StatusGone || !strings.Contains(string(res.Body), "revoked") {
+		t.Errorf("a revoked invitation: %d %s, want 410 revoked", res.Status, res.Body)
 	}
 
 	expiredID, expired := invite(`{"role":"viewer"}`)
-	if _, err := e.admin.Exec(context.Background(), "UPDATE list_invitations SET expires_at = now() - interval '1 second' WHERE id = $1", expiredID); err != nil {
+	if _, err := e.Admin.Exec(context.Background(), "UPDATE list_invitations SET expires_at = now() - interval '1 second' WHERE id = $1", expiredID); err != nil {
 		t.Fatal(err)
 	}
-	if res := accept("ivy", expired); res.status != http.StatusGone || !strings.Contains(string(res.body), "expired") {
-		t.Errorf("an expired invitation: %d %s, want 410 expired", res.status, res.body)
+	if res := accept("ivy", expired); res.Status != http.StatusGone || !strings.Contains(string(res.Body), "expired") {
+		t.Errorf("an expired invitation: %d %s, want 410 expired", res.Status, res.Body)
 	}
-	if res := accept("ivy", strings.Repeat("A", 43)); res.status != http.StatusNotFound {
-		t.Errorf("a made-up token: %d, want 404", res.status)
+	if res := accept("ivy", strings.Repeat("A", 43)); res.Status != http.StatusNotFound {
+		t.Errorf("a made-up token: %d, want 404", res.Status)
 	}
 	for _, user := range []string{"gina", "hank", "ivy"} {
-		if res := e.call(t, http.MethodGet, "/v1/lists/"+sh.list, token(t, user), ""); res.status != http.StatusNotFound {
-			t.Errorf("%s, never admitted, sees the list: %d", user, res.status)
+		if res := e.Call(t, http.MethodGet, "/v1/lists/"+sh.list, apitest.Token(t, user), ""); res.Status != http.StatusNotFound {
+			t.Errorf("%s, never admitted, sees the list: %d", user, res.Status)
 		}
 	}
 	var stored int
-	if err := e.admin.QueryRow(context.Background(), "SELECT count(*) FROM list_invitations WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'", tok[:20]).Scan(&stored); err != nil || stored != 0 {
+	if err := e.Admin.QueryRow(context.Background(), "SELECT count(*) FROM list_invitations WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'", tok[:20]).Scan(&stored); err != nil || stored != 0 {
 		t.Errorf("the token is stored in the clear (%d, %v)", stored, err)
 	}
-	if log := e.logs.String(); strings.Contains(log, tok) {
+	if log := e.Logs.String(); strings.Contains(log, tok) {
 		t.Error("the access log holds an invitation token")
 	}
 }
@@ -358,20 +362,20 @@ func TestInvitations(t *testing.T) {
 // change nothing of the list and say how many todos they left alone.
 func TestViewerBulkActionsSaySo(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	sh := share(t, e)
 	sh.todo(t, "a")
 	sh.todo(t, "b")
-	res := e.call(t, http.MethodPatch, "/v1/todos?list_id="+sh.list, sh.tok["viewer"], `{"completed":true}`)
-	if got := strings.TrimSpace(string(res.body)); res.status != http.StatusOK || got != `{"changed":0,"read_only":2}` {
-		t.Errorf("viewer's toggle all: %d %s", res.status, got)
+	res := e.Call(t, http.MethodPatch, "/v1/todos?list_id="+sh.list, sh.tok["viewer"], `{"completed":true}`)
+	if got := strings.TrimSpace(string(res.Body)); res.Status != http.StatusOK || got != `{"changed":0,"read_only":2}` {
+		t.Errorf("viewer's toggle all: %d %s", res.Status, got)
 	}
-	res = e.call(t, http.MethodPatch, "/v1/todos?list_id="+sh.list, sh.tok["editor"], `{"completed":true}`)
-	if got := strings.TrimSpace(string(res.body)); got != `{"changed":2,"read_only":0}` {
+	res = e.Call(t, http.MethodPatch, "/v1/todos?list_id="+sh.list, sh.tok["editor"], `{"completed":true}`)
+	if got := strings.TrimSpace(string(res.Body)); got != `{"changed":2,"read_only":0}` {
 		t.Errorf("editor's toggle all: %s", got)
 	}
-	res = e.call(t, http.MethodDelete, "/v1/todos?completed=true", sh.tok["viewer"], "")
-	if got := strings.TrimSpace(string(res.body)); got != `{"changed":0,"read_only":2}` {
+	res = e.Call(t, http.MethodDelete, "/v1/todos?completed=true", sh.tok["viewer"], "")
+	if got := strings.TrimSpace(string(res.Body)); got != `{"changed":0,"read_only":2}` {
 		t.Errorf("viewer's clear completed: %s", got)
 	}
 }
@@ -380,16 +384,16 @@ func TestViewerBulkActionsSaySo(t *testing.T) {
 // database work, and an unknown role is refused too.
 func TestListInput422(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	sh := share(t, e)
-	for what, res := range map[string]response{
-		"a name too long":          e.call(t, http.MethodPost, "/v1/lists", sh.tok["owner"], `{"name":"`+strings.Repeat("x", 201)+`"}`),
-		"a blank name":             e.call(t, http.MethodPost, "/v1/lists", sh.tok["owner"], `{"name":"   "}`),
+	for what, res := range map[string]apitest.Response{
+		"a name too long":          e.Call(t, http.MethodPost, "/v1/lists", sh.tok["owner"], `{"name":"`+strings.Repeat("x", 201)+`"}`),
+		"a blank name":             e.Call(t, http.MethodPost, "/v1/lists", sh.tok["owner"], `{"name":"   "}`),
 		"too many uses":            sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"viewer","max_uses":1001}`),
 		"too long a life":          sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"viewer","expires_in":2592001}`),
 		"an invitation for owners": sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"owner"}`),
 		"a made-up role":           sh.call(t, "owner", http.MethodPost, "/members", `{"user_id":"erin","role":"admin"}`),
 	} {
-		wantProblem(t, what, res, http.StatusUnprocessableEntity)
+		apitest.WantProblem(t, what, res, http.StatusUnprocessableEntity)
 	}
 }

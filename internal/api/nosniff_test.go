@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"net/http"
@@ -21,9 +21,9 @@ func TestEveryResponseIsNosniff(t *testing.T) {
 		{http.MethodGet, "/no/such/route", false},
 		{http.MethodPost, "/healthz", false}, // 405
 	} {
-		rec := serveNoDB(t, &recordingStore{}, c.method, c.path, c.authorized)
-		if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
-			t.Errorf("%s %s (%d): X-Content-Type-Options %q, want nosniff", c.method, c.path, rec.Code, got)
+		res := serveNoDB(t, &recordingStore{}, c.method, c.path, c.authorized)
+		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s %s (%d): X-Content-Type-Options %q, want nosniff", c.method, c.path, res.Status, got)
 		}
 	}
 }

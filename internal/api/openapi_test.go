@@ -5,14 +5,16 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/todoapi/todoapi/internal/api/apitest"
 )
 
 func TestOpenAPIAndDocs(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	res := e.call(t, http.MethodGet, "/openapi.json", "", "")
-	if res.status != http.StatusOK {
-		t.Fatalf("openapi.json: %d", res.status)
+	e := apitest.New(t)
+	res := e.Call(t, http.MethodGet, "/openapi.json", "", "")
+	if res.Status != http.StatusOK {
+		t.Fatalf("openapi.json: %d", res.Status)
 	}
 	var doc struct {
 		OpenAPI string `json:"openapi"`
@@ -24,7 +26,7 @@ func TestOpenAPIAndDocs(t *testing.T) {
 			SecuritySchemes map[string]struct{ Type, Scheme string } `json:"securitySchemes"`
 		} `json:"components"`
 	}
-	if err := json.Unmarshal(res.body, &doc); err != nil {
+	if err := json.Unmarshal(res.Body, &doc); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
@@ -51,12 +53,12 @@ func TestOpenAPIAndDocs(t *testing.T) {
 	if ops != 26 {
 		t.Errorf("%d /v1 operations documented, want 26", ops)
 	}
-	if strings.Contains(string(res.body), "$schema") {
+	if strings.Contains(string(res.Body), "$schema") {
 		t.Error("document describes $schema members in bodies")
 	}
 	for _, path := range []string{"/openapi.yaml", "/docs", "/healthz", "/readyz"} {
-		if res := e.call(t, http.MethodGet, path, "", ""); res.status != http.StatusOK {
-			t.Errorf("%s: %d", path, res.status)
+		if res := e.Call(t, http.MethodGet, path, "", ""); res.Status != http.StatusOK {
+			t.Errorf("%s: %d", path, res.Status)
 		}
 	}
 }
@@ -70,12 +72,12 @@ func btoi(b bool) int {
 
 func TestReadyz503WhenSchemaIsNotCurrent(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	if _, err := e.admin.Exec(t.Context(), "UPDATE schema_migrations SET version = version + 1"); err != nil {
+	e := apitest.New(t)
+	if _, err := e.Admin.Exec(t.Context(), "UPDATE schema_migrations SET version = version + 1"); err != nil {
 		t.Fatal(err)
 	}
-	wantProblem(t, "readyz", e.call(t, http.MethodGet, "/readyz", "", ""), http.StatusServiceUnavailable)
-	if res := e.call(t, http.MethodGet, "/healthz", "", ""); res.status != http.StatusOK {
-		t.Errorf("healthz: %d, want 200 while not ready", res.status)
+	apitest.WantProblem(t, "readyz", e.Call(t, http.MethodGet, "/readyz", "", ""), http.StatusServiceUnavailable)
+	if res := e.Call(t, http.MethodGet, "/healthz", "", ""); res.Status != http.StatusOK {
+		t.Errorf("healthz: %d, want 200 while not ready", res.Status)
 	}
 }

@@ -1,19 +1,17 @@
-package api
+package api_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/todoapi/todoapi/internal/api"
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/todo"
 )
@@ -93,95 +91,29 @@ func (echoLists) AcceptInvitation(context.Context, todo.Caller, string) (todo.Jo
 	return todo.Joined{}, nil
 }
 
-var stubAuth = auth.Config{Secret: []byte("stub-secret-stub-secret-stub-secret!"), Leeway: time.Second}
-
-// stubServer is the whole API on store, with its logs and metrics.
+// stubServer is the whole API on store, served in process, with its logs and
+// metrics.
 type stubServer struct {
-	*server
-	logs    *LockedBuffer
+	handler http.Handler
+	api     huma.API
+	logs    *apitest.LockedBuffer
 	metrics *prometheus.Registry
-	token   string
-}
-
-// LockedBuffer is a bytes.Buffer safe for a server's concurrent writes (of
-// its logs). Exported for the api_test package.
-type LockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p, as a server's log handler does.
-func (l *LockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// String is what was written so far.
-func (l *LockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// Reset empties the buffer.
-func (l *LockedBuffer) Reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.Reset()
+	token   string // alice's
 }
 
 func newStubServer(t testing.TB, store todo.Store) *stubServer {
 	t.Helper()
-	verifier, err := auth.NewVerifier(context.Background(), stubAuth)
+	verifier, err := auth.NewVerifier(context.Background(), apitest.Auth)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := auth.Sign(stubAuth, "alice", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cursors, err := todo.NewCursorKey([]byte("stub-cursor-key-stub-cursor-key!"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs, reg := &LockedBuffer{}, prometheus.NewRegistry()
-	s := newServer(Deps{Todos: store, Lists: echoLists{}, Verifier: verifier, Cursors: cursors,
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Metrics: NewMetrics(reg)})
-	return &stubServer{server: s, logs: logs, metrics: reg, token: tok}
+	logs, reg := &apitest.LockedBuffer{}, prometheus.NewRegistry()
+	h, humaAPI := api.NewServerAPI(api.Deps{Todos: store, Lists: echoLists{}, Verifier: verifier, Cursors: apitest.CursorKey(t),
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Metrics: api.NewMetrics(reg)})
+	return &stubServer{handler: h, api: humaAPI, logs: logs, metrics: reg, token: apitest.Token(t, "alice")}
 }
 
-// do serves one request in process; header pairs follow the body.
-func (s *stubServer) do(method, target, body string, header ...string) *http.Response {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, target, rd)
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	w := httptest.NewRecorder()
-	s.router.ServeHTTP(w, req)
-	return w.Result()
-}
-
-// internals are what no response body may carry: Postgres's words, table and
-// constraint names, the driver's name, Go's types and layouts.
-var internals = []string{"SQLSTATE", "ERROR:", "todos", "idempotency_keys", "_check", "_pkey", "violates", "pgx",
-	"Go struct", "json: ", "invalid character", "2006-01-02", "time.Time", "cannot unmarshal", "Body", "panic"}
-
-// Leak is the first of internals found in body, or "". (Exported for the
-// api_test package's shared problem assertion.)
-func Leak(body []byte) string {
-	for _, s := range internals {
-		if strings.Contains(string(body), s) {
-			return s
-		}
-	}
-	return ""
+// do serves one request as alice in process; header pairs follow the body.
+func (s *stubServer) do(method, target, body string, header ...string) apitest.Response {
+	return apitest.Serve(s.handler, method, target, s.token, body, header...)
 }

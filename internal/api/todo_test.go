@@ -6,19 +6,21 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/todoapi/todoapi/internal/api/apitest"
 )
 
 func TestCreate201(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	res := e.call(t, http.MethodPost, "/v1/todos", token(t, "alice"),
+	e := apitest.New(t)
+	res := e.Call(t, http.MethodPost, "/v1/todos", apitest.Token(t, "alice"),
 		`{"title":"buy milk","description":"2 l","due_at":"2027-01-02T03:04:05Z"}`)
-	if res.status != http.StatusCreated {
-		t.Fatalf("status %d: %s", res.status, res.body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("status %d: %s", res.Status, res.Body)
 	}
-	got := res.json(t)
+	got := res.JSON(t)
 	id, _ := got["id"].(string)
-	if loc := res.header.Get("Location"); id == "" || loc != "/v1/todos/"+id {
+	if loc := res.Header.Get("Location"); id == "" || loc != "/v1/todos/"+id {
 		t.Errorf("Location %q for id %q", loc, id)
 	}
 	for k, want := range map[string]any{"title": "buy milk", "description": "2 l", "completed": false, "due_at": "2027-01-02T03:04:05Z"} {
@@ -32,11 +34,11 @@ func TestCreate201(t *testing.T) {
 	if _, leaked := got["user_id"]; leaked {
 		t.Error("response carries user_id")
 	}
-	if cc := res.header.Get("Cache-Control"); cc != "no-store" {
+	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
 	var owner string
-	if err := e.admin.QueryRow(context.Background(), "SELECT user_id FROM todos WHERE id = $1", id).Scan(&owner); err != nil || owner != "alice" {
+	if err := e.Admin.QueryRow(context.Background(), "SELECT user_id FROM todos WHERE id = $1", id).Scan(&owner); err != nil || owner != "alice" {
 		t.Errorf("stored owner %q (%v), want alice", owner, err)
 	}
 }
@@ -44,78 +46,78 @@ func TestCreate201(t *testing.T) {
 // TestCreateWithCurlDefaults: `curl -d '{...}'` sends a form content type.
 func TestCreateWithCurlDefaults(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	res := e.call(t, http.MethodPost, "/v1/todos", token(t, "alice"), `{"title":"x"}`,
+	e := apitest.New(t)
+	res := e.Call(t, http.MethodPost, "/v1/todos", apitest.Token(t, "alice"), `{"title":"x"}`,
 		"Content-Type", "application/x-www-form-urlencoded")
-	if res.status != http.StatusCreated {
-		t.Fatalf("status %d: %s", res.status, res.body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("status %d: %s", res.Status, res.Body)
 	}
-	res = e.call(t, http.MethodPost, "/v1/todos", token(t, "alice"), `title=x`,
+	res = e.Call(t, http.MethodPost, "/v1/todos", apitest.Token(t, "alice"), `title=x`,
 		"Content-Type", "application/x-www-form-urlencoded")
-	wantProblem(t, "a real form body", res, http.StatusBadRequest)
+	apitest.WantProblem(t, "a real form body", res, http.StatusBadRequest)
 }
 
 func TestReadUpdateDelete200(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	id := e.create(t, alice, `{"title":"a","description":"d","due_at":"2027-01-02T03:04:05Z"}`)["id"].(string)
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	id := e.Create(t, alice, `{"title":"a","description":"d","due_at":"2027-01-02T03:04:05Z"}`)["id"].(string)
 	path := "/v1/todos/" + id
 
-	if res := e.call(t, http.MethodGet, path, alice, ""); res.status != http.StatusOK || res.json(t)["id"] != id {
-		t.Fatalf("get: %d %s", res.status, res.body)
+	if res := e.Call(t, http.MethodGet, path, alice, ""); res.Status != http.StatusOK || res.JSON(t)["id"] != id {
+		t.Fatalf("get: %d %s", res.Status, res.Body)
 	}
 
 	// Merge patch: absent fields stay, due_at null clears.
-	res := e.call(t, http.MethodPatch, path, alice, `{"completed":true,"due_at":null}`, "Content-Type", "application/merge-patch+json")
-	got := res.json(t)
-	if res.status != http.StatusOK || got["completed"] != true || got["due_at"] != nil || got["title"] != "a" || got["description"] != "d" {
-		t.Fatalf("patch: %d %s", res.status, res.body)
+	res := e.Call(t, http.MethodPatch, path, alice, `{"completed":true,"due_at":null}`, "Content-Type", "application/merge-patch+json")
+	got := res.JSON(t)
+	if res.Status != http.StatusOK || got["completed"] != true || got["due_at"] != nil || got["title"] != "a" || got["description"] != "d" {
+		t.Fatalf("patch: %d %s", res.Status, res.Body)
 	}
-	res = e.call(t, http.MethodPatch, path, alice, `{"title":"b"}`) // application/json works too
-	if got := res.json(t); res.status != http.StatusOK || got["title"] != "b" || got["completed"] != true {
-		t.Fatalf("patch as application/json: %d %s", res.status, res.body)
+	res = e.Call(t, http.MethodPatch, path, alice, `{"title":"b"}`) // application/json works too
+	if got := res.JSON(t); res.Status != http.StatusOK || got["title"] != "b" || got["completed"] != true {
+		t.Fatalf("patch as application/json: %d %s", res.Status, res.Body)
 	}
 
 	// null removes a member: it takes its default.
-	res = e.call(t, http.MethodPatch, path, alice, `{"description":null,"completed":null}`)
-	if got := res.json(t); res.status != http.StatusOK || got["description"] != "" || got["completed"] != false || got["title"] != "b" {
-		t.Fatalf("patch with nulls: %d %s", res.status, res.body)
+	res = e.Call(t, http.MethodPatch, path, alice, `{"description":null,"completed":null}`)
+	if got := res.JSON(t); res.Status != http.StatusOK || got["description"] != "" || got["completed"] != false || got["title"] != "b" {
+		t.Fatalf("patch with nulls: %d %s", res.Status, res.Body)
 	}
 
 	// Put replaces: omitted fields take their defaults.
-	e.call(t, http.MethodPatch, path, alice, `{"description":"d","completed":true}`)
-	res = e.call(t, http.MethodPut, path, alice, `{"title":"c"}`)
-	if got := res.json(t); res.status != http.StatusOK || got["title"] != "c" || got["completed"] != false || got["description"] != "" {
-		t.Fatalf("put: %d %s", res.status, res.body)
+	e.Call(t, http.MethodPatch, path, alice, `{"description":"d","completed":true}`)
+	res = e.Call(t, http.MethodPut, path, alice, `{"title":"c"}`)
+	if got := res.JSON(t); res.Status != http.StatusOK || got["title"] != "c" || got["completed"] != false || got["description"] != "" {
+		t.Fatalf("put: %d %s", res.Status, res.Body)
 	}
 
-	res = e.call(t, http.MethodGet, "/v1/todos", alice, "")
-	items, _ := res.json(t)["items"].([]any)
-	if res.status != http.StatusOK || len(items) != 1 || !strings.Contains(string(res.body), `"next_cursor":null`) {
-		t.Fatalf("list: %d %s", res.status, res.body)
+	res = e.Call(t, http.MethodGet, "/v1/todos", alice, "")
+	items, _ := res.JSON(t)["items"].([]any)
+	if res.Status != http.StatusOK || len(items) != 1 || !strings.Contains(string(res.Body), `"next_cursor":null`) {
+		t.Fatalf("list: %d %s", res.Status, res.Body)
 	}
 
-	if res := e.call(t, http.MethodDelete, path, alice, ""); res.status != http.StatusNoContent || len(res.body) != 0 {
-		t.Fatalf("delete: %d %s", res.status, res.body)
+	if res := e.Call(t, http.MethodDelete, path, alice, ""); res.Status != http.StatusNoContent || len(res.Body) != 0 {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
-	wantProblem(t, "get after delete", e.call(t, http.MethodGet, path, alice, ""), http.StatusNotFound)
-	wantProblem(t, "delete again", e.call(t, http.MethodDelete, path, alice, ""), http.StatusNotFound)
+	apitest.WantProblem(t, "get after delete", e.Call(t, http.MethodGet, path, alice, ""), http.StatusNotFound)
+	apitest.WantProblem(t, "delete again", e.Call(t, http.MethodDelete, path, alice, ""), http.StatusNotFound)
 }
 
 func TestListNewestFirstAndLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
 	for i := range 25 {
-		e.create(t, alice, fmt.Sprintf(`{"title":"t%d"}`, i))
+		e.Create(t, alice, fmt.Sprintf(`{"title":"t%d"}`, i))
 	}
 	items := func(query string) []any {
-		res := e.call(t, http.MethodGet, "/v1/todos"+query, alice, "")
-		if res.status != http.StatusOK {
-			t.Fatalf("list%s: %d %s", query, res.status, res.body)
+		res := e.Call(t, http.MethodGet, "/v1/todos"+query, alice, "")
+		if res.Status != http.StatusOK {
+			t.Fatalf("list%s: %d %s", query, res.Status, res.Body)
 		}
-		items, _ := res.json(t)["items"].([]any)
+		items, _ := res.JSON(t)["items"].([]any)
 		return items
 	}
 	if got := items(""); len(got) != 20 || got[0].(map[string]any)["title"] != "t24" {
@@ -125,7 +127,7 @@ func TestListNewestFirstAndLimit(t *testing.T) {
 		t.Errorf("limit=3: %d items", len(got))
 	}
 	for _, bad := range []string{"0", "101", "x", "-1"} {
-		wantProblem(t, "limit="+bad, e.call(t, http.MethodGet, "/v1/todos?limit="+bad, alice, ""), http.StatusUnprocessableEntity)
+		apitest.WantProblem(t, "limit="+bad, e.Call(t, http.MethodGet, "/v1/todos?limit="+bad, alice, ""), http.StatusUnprocessableEntity)
 	}
 }
 
@@ -133,10 +135,10 @@ func TestListNewestFirstAndLimit(t *testing.T) {
 // like one on a todo that does not exist, and alice's row stays as it was.
 func TestIsolationMatrix(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice, bob := token(t, "alice"), token(t, "bob")
-	id := e.create(t, alice, `{"title":"alice's secret","description":"private"}`)["id"].(string)
-	e.create(t, bob, `{"title":"bob's own"}`)
+	e := apitest.New(t)
+	alice, bob := apitest.Token(t, "alice"), apitest.Token(t, "bob")
+	id := e.Create(t, alice, `{"title":"alice's secret","description":"private"}`)["id"].(string)
+	e.Create(t, bob, `{"title":"bob's own"}`)
 	missing := "00000000-0000-4000-8000-000000000000"
 
 	ops := []struct{ method, body string }{
@@ -146,24 +148,24 @@ func TestIsolationMatrix(t *testing.T) {
 		{http.MethodDelete, ""},
 	}
 	for _, op := range ops {
-		asBob := e.call(t, op.method, "/v1/todos/"+id, bob, op.body)
-		wantProblem(t, op.method+" as bob", asBob, http.StatusNotFound)
-		absent := e.call(t, op.method, "/v1/todos/"+missing, bob, op.body)
-		if string(asBob.body) != string(absent.body) {
-			t.Errorf("%s: bob can tell alice's todo from a missing one:\n%s\n%s", op.method, asBob.body, absent.body)
+		asBob := e.Call(t, op.method, "/v1/todos/"+id, bob, op.body)
+		apitest.WantProblem(t, op.method+" as bob", asBob, http.StatusNotFound)
+		absent := e.Call(t, op.method, "/v1/todos/"+missing, bob, op.body)
+		if string(asBob.Body) != string(absent.Body) {
+			t.Errorf("%s: bob can tell alice's todo from a missing one:\n%s\n%s", op.method, asBob.Body, absent.Body)
 		}
 	}
-	res := e.call(t, http.MethodGet, "/v1/todos", bob, "")
-	if strings.Contains(string(res.body), id) || strings.Contains(string(res.body), "secret") {
-		t.Errorf("bob's list shows alice's todo: %s", res.body)
+	res := e.Call(t, http.MethodGet, "/v1/todos", bob, "")
+	if strings.Contains(string(res.Body), id) || strings.Contains(string(res.Body), "secret") {
+		t.Errorf("bob's list shows alice's todo: %s", res.Body)
 	}
-	if items := res.json(t)["items"].([]any); len(items) != 1 {
+	if items := res.JSON(t)["items"].([]any); len(items) != 1 {
 		t.Errorf("bob's list has %d items, want his 1", len(items))
 	}
 
 	var owner, title, description string
 	var completed bool
-	err := e.admin.QueryRow(context.Background(), "SELECT user_id, title, description, completed FROM todos WHERE id = $1", id).
+	err := e.Admin.QueryRow(context.Background(), "SELECT user_id, title, description, completed FROM todos WHERE id = $1", id).
 		Scan(&owner, &title, &description, &completed)
 	if err != nil || owner != "alice" || title != "alice's secret" || description != "private" || completed {
 		t.Errorf("alice's row changed: %q %q %q %t (%v)", owner, title, description, completed, err)
@@ -172,10 +174,10 @@ func TestIsolationMatrix(t *testing.T) {
 
 func TestBadInput4xx(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	id := e.create(t, alice, `{"title":"keep me"}`)["id"].(string)
-	before := e.rowCount(t)
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	id := e.Create(t, alice, `{"title":"keep me"}`)["id"].(string)
+	before := e.RowCount(t)
 	path := "/v1/todos/" + id
 	long := strings.Repeat("é", 501)
 
@@ -211,24 +213,24 @@ func TestBadInput4xx(t *testing.T) {
 		{"body too large", http.MethodPost, "/v1/todos", `{"title":"x","description":"` + strings.Repeat("a", 70<<10) + `"}`, 413, nil},
 	}
 	for _, c := range cases {
-		res := e.call(t, c.method, c.path, alice, c.body, c.header...)
-		wantProblem(t, c.name, res, c.status)
+		res := e.Call(t, c.method, c.path, alice, c.body, c.header...)
+		apitest.WantProblem(t, c.name, res, c.status)
 	}
-	if n := e.rowCount(t); n != before {
+	if n := e.RowCount(t); n != before {
 		t.Errorf("rows: %d, want %d: bad input wrote something", n, before)
 	}
-	res := e.call(t, http.MethodGet, path, alice, "")
-	if got := res.json(t); got["title"] != "keep me" || got["completed"] != false {
-		t.Errorf("todo changed by bad input: %s", res.body)
+	res := e.Call(t, http.MethodGet, path, alice, "")
+	if got := res.JSON(t); got["title"] != "keep me" || got["completed"] != false {
+		t.Errorf("todo changed by bad input: %s", res.Body)
 	}
 }
 
 func TestMethodNotAllowed405(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	res := e.call(t, http.MethodPut, "/v1/todos", token(t, "alice"), `{"title":"x"}`)
-	if res.status != http.StatusMethodNotAllowed {
-		t.Errorf("PUT /v1/todos: %d, want 405", res.status)
+	e := apitest.New(t)
+	res := e.Call(t, http.MethodPut, "/v1/todos", apitest.Token(t, "alice"), `{"title":"x"}`)
+	if res.Status != http.StatusMethodNotAllowed {
+		t.Errorf("PUT /v1/todos: %d, want 405", res.Status)
 	}
 }
 
@@ -236,15 +238,15 @@ func TestMethodNotAllowed405(t *testing.T) {
 // Postgres; the client gets a bare 500 without SQL, names or Go errors.
 func TestServerErrorsLeakNothing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	if _, err := e.admin.Exec(context.Background(), "ALTER TABLE todos RENAME TO todos_gone"); err != nil {
+	e := apitest.New(t)
+	if _, err := e.Admin.Exec(context.Background(), "ALTER TABLE todos RENAME TO todos_gone"); err != nil {
 		t.Fatal(err)
 	}
-	res := e.call(t, http.MethodPost, "/v1/todos", token(t, "alice"), `{"title":"x"}`)
-	wantProblem(t, "create without table", res, http.StatusInternalServerError)
+	res := e.Call(t, http.MethodPost, "/v1/todos", apitest.Token(t, "alice"), `{"title":"x"}`)
+	apitest.WantProblem(t, "create without table", res, http.StatusInternalServerError)
 	for _, secret := range []string{"todos", "relation", "SQLSTATE", "ERROR", "pgx", "42P01", "exist"} {
-		if strings.Contains(string(res.body), secret) {
-			t.Errorf("500 body leaks %q: %s", secret, res.body)
+		if strings.Contains(string(res.Body), secret) {
+			t.Errorf("500 body leaks %q: %s", secret, res.Body)
 		}
 	}
 }

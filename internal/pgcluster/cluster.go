@@ -62,7 +62,7 @@ func Start(ctx context.Context, settings ...string) (*Cluster, error) {
 		}
 		c.runAs = []string{"runuser", "-u", "postgres", "--"}
 	}
-	if c.port, err = freePort(); err != nil {
+	if c.port, err = FreePort(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -151,7 +151,8 @@ func chownToPostgres(dir string) error {
 	return os.Chown(dir, uid, gid)
 }
 
-func freePort() (int, error) {
+// FreePort is a TCP port on 127.0.0.1 that nothing listens on now.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

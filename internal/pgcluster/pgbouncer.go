@@ -33,7 +33,7 @@ func (c *Cluster) StartPgBouncer(ctx context.Context) (*PgBouncer, error) {
 		}
 		bin = "/usr/sbin/pgbouncer"
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}

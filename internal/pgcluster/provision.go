@@ -24,11 +24,11 @@ const (
 const ensureRoles = `DO $$
 BEGIN
     PERFORM pg_advisory_xact_lock(7031);
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'todo_owner') THEN
-        CREATE ROLE todo_owner LOGIN CREATEROLE;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '` + OwnerRole + `') THEN
+        CREATE ROLE ` + OwnerRole + ` LOGIN CREATEROLE;
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'todo_api') THEN
-        CREATE ROLE todo_api LOGIN;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '` + APIRole + `') THEN
+        CREATE ROLE ` + APIRole + ` LOGIN;
     END IF;
     REVOKE ALL ON DATABASE postgres, template1 FROM PUBLIC;
 END

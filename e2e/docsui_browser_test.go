@@ -1,4 +1,4 @@
-package api_test
+package e2e
 
 import (
 	"bufio"
@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/todoapi/todoapi/internal/api/apitest"
 )
 
 // TestDocsUIOffline: the docs UI renders in headless Chromium with every
@@ -22,15 +24,15 @@ import (
 // gets 200 with their todo. No request leaves the API's origin.
 func TestDocsUIOffline(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	alice := token(t, "alice")
-	e.create(t, alice, `{"title":"read the docs"}`)
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	e.Create(t, alice, `{"title":"read the docs"}`)
 
 	for _, path := range []string{"/docs", "/docs/swagger-ui-bundle.js", "/docs/init.js"} {
-		res := e.call(t, http.MethodGet, path, "", "")
-		if res.status != http.StatusOK || res.header.Get("Content-Security-Policy") == "" ||
-			!strings.HasPrefix(res.header.Get("Content-Security-Policy"), "default-src 'self';") {
-			t.Errorf("GET %s: %d, CSP %q", path, res.status, res.header.Get("Content-Security-Policy"))
+		res := e.Call(t, http.MethodGet, path, "", "")
+		if res.Status != http.StatusOK || res.Header.Get("Content-Security-Policy") == "" ||
+			!strings.HasPrefix(res.Header.Get("Content-Security-Policy"), "default-src 'self';") {
+			t.Errorf("GET %s: %d, CSP %q", path, res.Status, res.Header.Get("Content-Security-Policy"))
 		}
 	}
 
@@ -40,7 +42,7 @@ func TestDocsUIOffline(t *testing.T) {
 	b.call(t, "Page.addScriptToEvaluateOnNewDocument", map[string]any{"source": `
 		window.__violations = [];
 		document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));`})
-	b.call(t, "Page.navigate", map[string]any{"url": e.url + "/"})
+	b.call(t, "Page.navigate", map[string]any{"url": e.URL + "/"})
 	select {
 	case <-b.loaded:
 	case <-time.After(time.Minute):
@@ -101,10 +103,10 @@ func TestDocsUIOffline(t *testing.T) {
 		t.Errorf("the CSP refused: %v", ui.Violations)
 	}
 	for _, r := range b.requests() {
-		if !strings.HasPrefix(r.URL, e.url+"/") && !strings.HasPrefix(r.URL, "data:") {
+		if !strings.HasPrefix(r.URL, e.URL+"/") && !strings.HasPrefix(r.URL, "data:") {
 			t.Errorf("the page asked another host: %s", r.URL)
 		}
-		if strings.HasPrefix(r.URL, e.url+"/v1/todos") && r.Headers["Authorization"] != "Bearer "+alice {
+		if strings.HasPrefix(r.URL, e.URL+"/v1/todos") && r.Headers["Authorization"] != "Bearer "+alice {
 			t.Errorf("%s went without the token: %v", r.URL, r.Headers)
 		}
 	}

@@ -1,4 +1,4 @@
-package api_test
+package e2e
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/todoapi/todoapi/db/dbtest"
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/event"
 )
 
@@ -48,7 +49,7 @@ README_CLIENT
 // readmeClient is the browser client the README shows under "Live updates".
 func readmeClient(t *testing.T) string {
 	t.Helper()
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +78,11 @@ func TestBrowserLiveUpdates(t *testing.T) {
 		w.Write([]byte(strings.Replace(livePage, "README_CLIENT", client, 1))) //nolint:errcheck
 	}))
 	t.Cleanup(pages.Close)
-	e := serveEvents(t, dbtest.New(t), event.Config{}, pages.URL)
-	alice := token(t, "alice")
-	id := e.create(t, alice, `{"title":"before"}`)["id"].(string)
+	e, hub := apitest.ServeEvents(t, dbtest.New(t), event.Config{}, pages.URL)
+	alice := apitest.Token(t, "alice")
+	id := e.Create(t, alice, `{"title":"before"}`)["id"].(string)
 	open := func(role string) {
-		fragment := strings.ReplaceAll(strings.Join([]string{e.url, alice, id, role}, " "), " ", "%20")
+		fragment := strings.ReplaceAll(strings.Join([]string{e.URL, alice, id, role}, " "), " ", "%20")
 		chromium(t, pages.URL+"/#"+fragment)
 	}
 	got := map[string]string{} // what each page reported, by path
@@ -99,7 +100,7 @@ func TestBrowserLiveUpdates(t *testing.T) {
 	}
 
 	open("watch")
-	for wait := 0; e.hub.Subscribers() == 0; wait++ { // until its stream is open
+	for wait := 0; hub.Subscribers() == 0; wait++ { // until its stream is open
 		if wait == 6000 {
 			t.Fatalf("the watching page opened no stream within a minute (reports: %v)", got)
 		}
@@ -119,9 +120,7 @@ func TestBrowserLiveUpdates(t *testing.T) {
 // chromium opens url in headless Chromium until the test ends.
 func chromium(t *testing.T, url string) {
 	t.Helper()
-	cmd := exec.Command("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), url)
+	cmd := exec.Command("chromium", append(chromiumFlags, "--user-data-dir="+t.TempDir(), url)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // to stop its helpers with it
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("chromium (make test installs it): %v", err)

@@ -1,4 +1,4 @@
-package api_test
+package e2e
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todoapi/todoapi/internal/api/apitest"
 )
 
 // page is a minimal browser frontend: it reads the API's URL and a token
@@ -78,8 +80,8 @@ func TestBrowserFrontend(t *testing.T) {
 		return srv
 	}
 	allowed, other := serve(), serve()
-	e := newEnvWith(t, authConfig, allowed.URL)
-	fragment := "#" + strings.ReplaceAll(e.url+" "+token(t, "alice"), " ", "%20")
+	e := apitest.NewWith(t, apitest.Auth, allowed.URL)
+	fragment := "#" + strings.ReplaceAll(e.URL+" "+apitest.Token(t, "alice"), " ", "%20")
 
 	got := browse(t, allowed.URL+"/"+fragment)
 	for _, want := range []string{`"status":201`, `"etag":"\"1\""`, `"location":"/v1/todos/`, `"titles":["from the browser"]`} {
@@ -90,7 +92,7 @@ func TestBrowserFrontend(t *testing.T) {
 	if got := browse(t, other.URL+"/"+fragment); !strings.HasPrefix(got, "ERROR") {
 		t.Errorf("browser on an origin not listed: %s, want the fetch refused", got)
 	}
-	if n := e.rowCount(t); n != 1 {
+	if n := e.RowCount(t); n != 1 {
 		t.Errorf("%d todos, want 1 (the refused origin's preflight stops its POST)", n)
 	}
 }

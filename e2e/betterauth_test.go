@@ -1,4 +1,4 @@
-package api_test
+package e2e
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todoapi/todoapi/internal/api/apitest"
 	"github.com/todoapi/todoapi/internal/auth"
 )
 
@@ -18,7 +19,7 @@ import (
 func betterAuth(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat("testdata/betterauth/node_modules/better-auth"); err != nil {
-		t.Fatal("Better Auth is not installed: run `make test` (npm ci in internal/api/testdata/betterauth)")
+		t.Fatal("Better Auth is not installed: run `make test` (npm ci in e2e/testdata/betterauth)")
 	}
 	cmd := exec.Command("node", "server.mjs")
 	cmd.Dir = "testdata/betterauth"
@@ -93,7 +94,7 @@ func betterAuthToken(t *testing.T, base, email string) (token, userID string) {
 func TestBetterAuthEndToEnd(t *testing.T) {
 	t.Parallel()
 	base, other := betterAuth(t), betterAuth(t)
-	e := newEnvWith(t, auth.Config{
+	e := apitest.NewWith(t, auth.Config{
 		JWKSURLs: []string{base + "/api/auth/jwks"},
 		Issuer:   base, // Better Auth's defaults for iss and aud: its base URL
 		Audience: base,
@@ -103,20 +104,20 @@ func TestBetterAuthEndToEnd(t *testing.T) {
 	bob, _ := betterAuthToken(t, base, "bob@example.com")
 	stranger, _ := betterAuthToken(t, other, "alice@example.com")
 
-	id := e.create(t, alice, `{"title":"alice's"}`)["id"].(string)
-	e.create(t, bob, `{"title":"bob's"}`)
+	id := e.Create(t, alice, `{"title":"alice's"}`)["id"].(string)
+	e.Create(t, bob, `{"title":"bob's"}`)
 
 	var owner string
-	if err := e.admin.QueryRow(t.Context(), "SELECT user_id FROM todos WHERE id = $1", id).Scan(&owner); err != nil || owner != aliceID {
+	if err := e.Admin.QueryRow(t.Context(), "SELECT user_id FROM todos WHERE id = $1", id).Scan(&owner); err != nil || owner != aliceID {
 		t.Errorf("row owner %q (%v), want Better Auth user id %q", owner, err, aliceID)
 	}
 	for tok, want := range map[string]string{alice: "alice's", bob: "bob's"} {
-		res := e.call(t, http.MethodGet, "/v1/todos", tok, "")
-		items, _ := res.json(t)["items"].([]any)
-		if res.status != http.StatusOK || len(items) != 1 || items[0].(map[string]any)["title"] != want {
-			t.Errorf("list: %d %s, want only %q", res.status, res.body, want)
+		res := e.Call(t, http.MethodGet, "/v1/todos", tok, "")
+		items, _ := res.JSON(t)["items"].([]any)
+		if res.Status != http.StatusOK || len(items) != 1 || items[0].(map[string]any)["title"] != want {
+			t.Errorf("list: %d %s, want only %q", res.Status, res.Body, want)
 		}
 	}
-	wantProblem(t, "bob gets alice's todo", e.call(t, http.MethodGet, "/v1/todos/"+id, bob, ""), http.StatusNotFound)
-	wantProblem(t, "token of another Better Auth", e.call(t, http.MethodGet, "/v1/todos", stranger, ""), http.StatusUnauthorized)
+	apitest.WantProblem(t, "bob gets alice's todo", e.Call(t, http.MethodGet, "/v1/todos/"+id, bob, ""), http.StatusNotFound)
+	apitest.WantProblem(t, "token of another Better Auth", e.Call(t, http.MethodGet, "/v1/todos", stranger, ""), http.StatusUnauthorized)
 }

@@ -1,4 +1,4 @@
-package api_test
+package e2e
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/todoapi/todoapi/internal/api/apitest"
 )
 
 // npmTool runs a tool installed in testdata/<dir> (by `make test`, npm ci).
@@ -37,18 +39,18 @@ func npmTool(t *testing.T, dir string, env []string, name string, args ...string
 func TestTypeScriptClient(t *testing.T) {
 	t.Parallel()
 	const dir = "testdata/frontend"
-	e := newEnv(t)
-	doc := e.call(t, http.MethodGet, "/openapi.json", "", "")
+	e := apitest.New(t)
+	doc := e.Call(t, http.MethodGet, "/openapi.json", "", "")
 	if err := os.MkdirAll(filepath.Join(dir, "gen"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "gen", "openapi.json"), doc.body, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "gen", "openapi.json"), doc.Body, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	npmTool(t, dir, nil, "redocly", "lint", "gen/openapi.json", "--config", "redocly.yaml")
 	npmTool(t, dir, nil, "openapi-typescript", "gen/openapi.json", "-o", "gen/schema.d.ts")
 	npmTool(t, dir, nil, "tsc", "-p", "tsconfig.json")
-	out := npmTool(t, dir, []string{"API_URL=" + e.url, "TOKEN=" + token(t, "alice")}, "node", "gen/out/client.js")
+	out := npmTool(t, dir, []string{"API_URL=" + e.URL, "TOKEN=" + apitest.Token(t, "alice")}, "node", "gen/out/client.js")
 
 	var got struct {
 		Created     string
@@ -72,7 +74,7 @@ func TestTypeScriptClient(t *testing.T) {
 	if got.Summary.Total != 1 || got.Summary.Completed != 1 || got.Summary.Active != 0 || got.Cleared != 1 {
 		t.Errorf("summary and clear completed: %+v", got)
 	}
-	if n := e.rowCount(t); n != 0 {
+	if n := e.RowCount(t); n != 0 {
 		t.Errorf("%d todos left after clear completed", n)
 	}
 }

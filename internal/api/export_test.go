@@ -1,0 +1,22 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// What the external tests (package api_test) need of the package's insides.
+
+// RequestTimeout bounds a whole request.
+const RequestTimeout = requestTimeout
+
+// Public is the security of operations anyone may call.
+var Public = public
+
+// NewServerAPI is NewServer and the Huma API it serves, on which a test may
+// register an operation of its own.
+func NewServerAPI(deps Deps) (http.Handler, huma.API) {
+	s := newServer(deps)
+	return s.router, s.api
+}
