@@ -63,7 +63,8 @@ func readmeClient(t *testing.T) string {
 }
 
 // TestBrowserLiveUpdates: two pages in headless Chromium, from another
-// origin: an edit made on one appears on the other through EventSource.
+// origin, of two members of one shared list: an edit bob makes on his page
+// appears on alice's through EventSource.
 func TestBrowserLiveUpdates(t *testing.T) {
 	t.Parallel()
 	reports := make(chan string, 10)
@@ -79,10 +80,14 @@ func TestBrowserLiveUpdates(t *testing.T) {
 	}))
 	t.Cleanup(pages.Close)
 	e, hub := apitest.ServeEvents(t, dbtest.New(t), event.Config{}, pages.URL)
-	alice := apitest.Token(t, "alice")
-	id := e.Create(t, alice, `{"title":"before"}`)["id"].(string)
-	open := func(role string) {
-		fragment := strings.ReplaceAll(strings.Join([]string{e.URL, alice, id, role}, " "), " ", "%20")
+	alice, bob := apitest.Token(t, "alice"), apitest.Token(t, "bob")
+	list := e.Call(t, http.MethodPost, "/v1/lists", alice, `{"name":"shared"}`).JSON(t)["id"].(string)
+	if res := e.Call(t, http.MethodPost, "/v1/lists/"+list+"/members", alice, `{"user_id":"bob","role":"editor"}`); res.Status != http.StatusCreated {
+		t.Fatalf("share with bob: %d %s", res.Status, res.Body)
+	}
+	id := e.Call(t, http.MethodPost, "/v1/lists/"+list+"/todos", alice, `{"title":"before"}`).JSON(t)["id"].(string)
+	open := func(tok, role string) {
+		fragment := strings.ReplaceAll(strings.Join([]string{e.URL, tok, id, role}, " "), " ", "%20")
 		chromium(t, pages.URL+"/#"+fragment)
 	}
 	got := map[string]string{} // what each page reported, by path
@@ -99,14 +104,14 @@ func TestBrowserLiveUpdates(t *testing.T) {
 		return got[path]
 	}
 
-	open("watch")
+	open(alice, "watch")
 	for wait := 0; hub.Subscribers() == 0; wait++ { // until its stream is open
 		if wait == 6000 {
 			t.Fatalf("the watching page opened no stream within a minute (reports: %v)", got)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	open("edit")
+	open(bob, "edit")
 	if r := report("/edited"); r != `{"status":200}` {
 		t.Fatalf("editing page: %s", r)
 	}
