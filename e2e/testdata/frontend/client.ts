@@ -13,6 +13,12 @@ const api = createClient<paths>({
   headers: { Authorization: `Bearer ${process.env.TOKEN}` },
 });
 
+// bob's client: the second person of the sharing flow.
+const bobApi = createClient<paths>({
+  baseUrl: process.env.API_URL,
+  headers: { Authorization: `Bearer ${process.env.TOKEN_BOB}` },
+});
+
 function fail(what: string, status: number, error: unknown): never {
   throw new Error(`${what}: ${status} ${JSON.stringify(error)}`);
 }
@@ -49,7 +55,32 @@ async function main(): Promise<void> {
   const cleared = await api.DELETE("/v1/todos", { params: { query: { completed: true } } });
   if (!cleared.data) fail("clear completed", cleared.response.status, cleared.error);
 
+  // Sharing: alice makes a list and an invitation; bob accepts it, then adds
+  // a todo to the list, which alice sees.
+  const shared = await api.POST("/v1/lists", { body: { name: "groceries" } });
+  if (!shared.data) fail("create list", shared.response.status, shared.error);
+  const listId: string = shared.data.id;
+  const invite = await api.POST("/v1/lists/{list_id}/invitations", {
+    params: { path: { list_id: listId } },
+    body: { role: "editor" },
+  });
+  if (!invite.data?.token) fail("invite", invite.response.status, invite.error);
+  const joined = await bobApi.POST("/v1/invitations/{token}/accept", { params: { path: { token: invite.data.token } } });
+  if (!joined.data) fail("accept", joined.response.status, joined.error);
+  const bobs = await bobApi.POST("/v1/lists/{list_id}/todos", {
+    params: { path: { list_id: listId } },
+    body: { title: "bob's milk" },
+  });
+  if (!bobs.data) fail("bob creates in the list", bobs.response.status, bobs.error);
+  const seen = await api.GET("/v1/lists/{list_id}/todos", { params: { path: { list_id: listId } } });
+  if (!seen.data) fail("alice lists the shared list", seen.response.status, seen.error);
+  const members = await api.GET("/v1/lists/{list_id}/members", { params: { path: { list_id: listId } } });
+  if (!members.data) fail("members", members.response.status, members.error);
+
   console.log(JSON.stringify({
+    sharedTitles: seen.data.items.map((t) => t.title),
+    bobRole: joined.data.role,
+    members: members.data.items.map((m) => `${m.user_id}:${m.role}`),
     created: todo.id,
     listed: items.map((t) => t.id),
     next,
