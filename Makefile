@@ -20,7 +20,7 @@ export JWT_SECRET
 
 NPM_TESTDATA := e2e/testdata/betterauth e2e/testdata/frontend
 
-.PHONY: run test lint build deps testdeps serve bench
+.PHONY: run test fuzz lint build deps testdeps serve bench
 
 ## run: serve the API; with DATABASE_URL unset, on a throwaway local Postgres
 run: deps build
@@ -42,6 +42,19 @@ else
 		echo "--- the API suite and the end-to-end tests again, through PgBouncer in transaction mode:" && \
 		$(GO) test -race -count=1 ./internal/api/ ./e2e/'
 endif
+	@$(MAKE) --no-print-directory fuzz
+
+## fuzz: each fuzz target of what parses untrusted input, briefly (FUZZTIME
+## each, default 5s); new failing inputs land in the package's testdata/fuzz
+FUZZTIME ?= 5s
+FUZZ_TARGETS := ./internal/api:FuzzTodoBodies ./internal/todo:FuzzDecodeCursor \
+	./internal/auth:FuzzVerify ./internal/auth:FuzzVerifyClaims
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzzing $${t#*:} for $(FUZZTIME)"; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" 2>&1) || \
+		{ echo "$$out"; exit 1; }; \
+	done
 
 ## lint: go vet, staticcheck and govulncheck; govulncheck judges the standard
 ## library of go.mod's toolchain line, the Go that builds the image (GOTOOLCHAIN=auto
