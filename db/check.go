@@ -33,8 +33,8 @@ FROM pg_class c WHERE c.oid = to_regclass($1)`
 // the caller's: the role it acts as or logs in as can bypass RLS, the role it
 // acts as owns tables (owners can turn RLS off), or a served table lacks
 // enabled and forced RLS or policies.
-func (db *DB) CheckSafety(ctx context.Context) error {
-	return checkSafety(ctx, db.pool, AppRole, ServedTables)
+func (d *DB) CheckSafety(ctx context.Context) error {
+	return checkSafety(ctx, d.pool, AppRole, ServedTables)
 }
 
 type querier interface {
@@ -87,10 +87,10 @@ const privilegeFacts = `SELECT has_database_privilege(current_user, current_data
 // needs, as far as it can see: create temporary tables and functions in this
 // database, or connect to others. Neither bypasses row-level security, so
 // these are warnings for the operator, not reasons to refuse.
-func (db *DB) PrivilegeWarnings(ctx context.Context) ([]string, error) {
+func (d *DB) PrivilegeWarnings(ctx context.Context) ([]string, error) {
 	var temp bool
 	var others []string
-	if err := db.pool.QueryRow(ctx, privilegeFacts).Scan(&temp, &others); err != nil {
+	if err := d.pool.QueryRow(ctx, privilegeFacts).Scan(&temp, &others); err != nil {
 		return nil, fmt.Errorf("check privileges: %w", err)
 	}
 	var warnings []string
@@ -109,10 +109,10 @@ const schemaVersion = `SELECT version, dirty FROM schema_migrations`
 
 // Ready reports whether the database answers, as the role requests use, with
 // the schema version this build expects.
-func (db *DB) Ready(ctx context.Context) error {
+func (d *DB) Ready(ctx context.Context) error {
 	var version int64
 	var dirty bool
-	err := db.asUser(ctx, todo.Caller{}, true, schemaVersion, nil, func(rows pgx.Rows) error {
+	err := d.asUser(ctx, todo.Caller{}, true, schemaVersion, nil, func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			return struct{}{}, row.Scan(&version, &dirty)
 		})

@@ -71,7 +71,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 }
 
 // Close waits for in-flight calls and closes every connection.
-func (db *DB) Close() { db.pool.Close() }
+func (d *DB) Close() { d.pool.Close() }
 
 // acquireTimeout bounds the wait for a pooled connection: past it the pool
 // is exhausted, and the request fails fast with todo.ErrUnavailable (503)
@@ -83,8 +83,8 @@ const acquireTimeout = time.Second
 // batch, which Postgres runs as one transaction (it commits at the batch's
 // Sync, and any error rolls back both). scan reads the query's rows. A read
 // may be retried after a lost connection; see send.
-func (db *DB) asUser(ctx context.Context, c todo.Caller, readOnly bool, query string, args []any, scan func(pgx.Rows) error) error {
-	return db.send(ctx, c, readOnly, func(b *pgx.Batch) { b.Queue(query, args...).Query(scan) })
+func (d *DB) asUser(ctx context.Context, c todo.Caller, readOnly bool, query string, args []any, scan func(pgx.Rows) error) error {
+	return d.send(ctx, c, readOnly, func(b *pgx.Batch) { b.Queue(query, args...).Query(scan) })
 }
 
 // send runs the statements queue adds after the identity statement, as one
@@ -93,9 +93,9 @@ func (db *DB) asUser(ctx context.Context, c todo.Caller, readOnly bool, query st
 // rolled back) or, for a read, when the connection was lost midway; never a
 // write whose commit may have happened. A database that cannot serve is
 // todo.ErrUnavailable.
-func (db *DB) send(ctx context.Context, c todo.Caller, readOnly bool, queue func(*pgx.Batch)) error {
+func (d *DB) send(ctx context.Context, c todo.Caller, readOnly bool, queue func(*pgx.Batch)) error {
 	for attempt := 1; ; attempt++ {
-		err := db.sendOnce(ctx, c, queue)
+		err := d.sendOnce(ctx, c, queue)
 		if err == nil {
 			return nil
 		}
@@ -118,9 +118,9 @@ func (db *DB) send(ctx context.Context, c todo.Caller, readOnly bool, queue func
 	}
 }
 
-func (db *DB) sendOnce(ctx context.Context, c todo.Caller, queue func(*pgx.Batch)) error {
+func (d *DB) sendOnce(ctx context.Context, c todo.Caller, queue func(*pgx.Batch)) error {
 	acquireCtx, cancel := context.WithTimeout(ctx, acquireTimeout)
-	conn, err := db.pool.Acquire(acquireCtx)
+	conn, err := d.pool.Acquire(acquireCtx)
 	cancel()
 	if err != nil {
 		return acquireError{err}
@@ -214,4 +214,4 @@ func translate(err error) error {
 }
 
 // Stat reports the pool's counters (connections acquired, idle, waiting...).
-func (db *DB) Stat() *pgxpool.Stat { return db.pool.Stat() }
+func (d *DB) Stat() *pgxpool.Stat { return d.pool.Stat() }

@@ -13,13 +13,13 @@ import (
 )
 
 // CheckSafetyAs runs the boot check as if the API acted as appRole.
-func (db *DB) CheckSafetyAs(ctx context.Context, appRole string) error {
-	return checkSafety(ctx, db.pool, appRole, ServedTables)
+func (d *DB) CheckSafetyAs(ctx context.Context, appRole string) error {
+	return checkSafety(ctx, d.pool, appRole, ServedTables)
 }
 
 // QueryRowForTest queries on a pooled connection outside any request.
-func (db *DB) QueryRowForTest(ctx context.Context, sql string, args ...any) pgx.Row {
-	return db.pool.QueryRow(ctx, sql, args...)
+func (d *DB) QueryRowForTest(ctx context.Context, sql string, args ...any) pgx.Row {
+	return d.pool.QueryRow(ctx, sql, args...)
 }
 
 // OpenCountingWrites opens a DB whose connections count their network writes:
@@ -91,8 +91,8 @@ func ListQuery(p todo.ListParams) (string, []any, error) { return listQuery(p) }
 
 // SettingsAsUser reads, inside a request transaction as the caller, the settings
 // the identity statement makes.
-func (db *DB) SettingsAsUser(ctx context.Context, c todo.Caller) (role, user, requestID, timeout string, err error) {
-	err = db.asUser(ctx, c, true, `SELECT current_user, current_setting('app.user_id'), current_setting('app.request_id'), current_setting('statement_timeout')`, nil,
+func (d *DB) SettingsAsUser(ctx context.Context, c todo.Caller) (role, user, requestID, timeout string, err error) {
+	err = d.asUser(ctx, c, true, `SELECT current_user, current_setting('app.user_id'), current_setting('app.request_id'), current_setting('statement_timeout')`, nil,
 		func(rows pgx.Rows) error {
 			_, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (struct{}, error) {
 				return struct{}{}, row.Scan(&role, &user, &requestID, &timeout)
