@@ -18,7 +18,7 @@ import (
 )
 
 // eventOptions shape the live-updates benchmark: streams subscribers over
-// users users (streams/users each) while rate creates per second flow through
+// users users (streams/users each; pairs of users share a list) while rate creates per second flow through
 // the API for duration.
 type eventOptions struct {
 	streams, users, rate int
@@ -32,8 +32,12 @@ type eventOptions struct {
 func eventsBench(ctx context.Context, a *apiSide, o eventOptions, stdout io.Writer) error {
 	perUser := o.streams / o.users
 	fmt.Fprintf(stdout, "\nlive updates: %d streams (%d users x %d), %d creates/s over %s\n", o.streams, o.users, perUser, o.rate, o.duration)
+	shared, err := shareLists(ctx, a, o.users)
+	if err != nil {
+		return err
+	}
 	cpu0 := procCPU(a.cmd.Process.Pid)
-	baseWrites := writeAt(ctx, a, o, "base")
+	baseWrites, _ := writeAt(ctx, a, o, shared, "base")
 	cpuBase := procCPU(a.cmd.Process.Pid) - cpu0
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.streams, DisableCompression: true}}
@@ -84,7 +88,10 @@ func eventsBench(ctx context.Context, a *apiSide, o eventOptions, stdout io.Writ
 					continue
 				}
 				d := time.Since(ev.Todo.CreatedAt)
-				if owner, _, _ := strings.Cut(strings.TrimPrefix(ev.Todo.Title, "ev "), " "); owner != strconv.Itoa(u) {
+				// "ev <writer> <tag> <seq>" in the writer's personal list, "... shared" in
+				// the list the writer shares with its pair partner (u^1).
+				f := strings.Fields(ev.Todo.Title)
+				if len(f) < 4 || f[1] != strconv.Itoa(u) && !(len(f) == 5 && f[1] == strconv.Itoa(u^1)) {
 					ineligible.Add(1)
 				}
 				delivered.Add(1)
@@ -111,10 +118,11 @@ func eventsBench(ctx context.Context, a *apiSide, o eventOptions, stdout io.Writ
 		}
 	}()
 	cpu1 := procCPU(a.cmd.Process.Pid)
-	writes := writeAt(ctx, a, o, "live")
+	writes, sharedWrites := writeAt(ctx, a, o, shared, "live")
+	expected := (writes + sharedWrites) * int64(perUser) // a shared todo reaches both members' streams
 	cpuLive := procCPU(a.cmd.Process.Pid) - cpu1
 	// Wait for the last deliveries (every create reaches perUser streams).
-	for wait := time.Now(); delivered.Load() < writes*int64(perUser) && time.Since(wait) < 10*time.Second; {
+	for wait := time.Now(); delivered.Load() < expected && time.Since(wait) < 10*time.Second; {
 		time.Sleep(10 * time.Millisecond)
 	}
 	close(stopRSS)
@@ -128,8 +136,8 @@ func eventsBench(ctx context.Context, a *apiSide, o eventOptions, stdout io.Writ
 		}
 		return lat[int(q*float64(len(lat)-1))]
 	}
-	fmt.Fprintf(stdout, "writes: %d without streams, %d with; deliveries %d of %d expected, %d ineligible\n",
-		baseWrites, writes, delivered.Load(), writes*int64(perUser), ineligible.Load())
+	fmt.Fprintf(stdout, "writes: %d without streams, %d with (%d in shared lists); deliveries %d of %d expected, %d ineligible\n",
+		baseWrites, writes, sharedWrites, delivered.Load(), expected, ineligible.Load())
 	fmt.Fprintf(stdout, "transaction start to delivery: p50 %s, p95 %s, p99 %s, max %s\n", ms(at(0.5)), ms(at(0.95)), ms(at(0.99)), ms(at(1)))
 	fmt.Fprintf(stdout, "API RSS: %.1f MB with the streams open, %.1f MB peak while writing\n", float64(rss0)/1e6, float64(peak)/1e6)
 	perWrite := func(cpu time.Duration, n int64) string {
@@ -143,11 +151,39 @@ func eventsBench(ctx context.Context, a *apiSide, o eventOptions, stdout io.Writ
 	return nil
 }
 
+// shareLists makes, for each pair of users (2k, 2k+1), a list of 2k's in
+// which 2k+1 is an editor: shared[u] is the list u shares with its partner.
+func shareLists(ctx context.Context, a *apiSide, users int) ([]string, error) {
+	shared := make([]string, users)
+	for u := 0; u+1 < users; u += 2 {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.base+"/v1/lists", strings.NewReader(`{"name":"pair"}`))
+		req.Header.Set("Authorization", "Bearer "+a.tokens[u])
+		req.Header.Set("Content-Type", "application/json")
+		res, err := a.client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		var list struct{ ID string }
+		err = json.NewDecoder(res.Body).Decode(&list)
+		res.Body.Close()
+		if err != nil || list.ID == "" {
+			return nil, fmt.Errorf("create a shared list: %d %v", res.StatusCode, err)
+		}
+		if err := a.do(ctx, http.MethodPost, "/v1/lists/"+list.ID+"/members", u,
+			`{"user_id":"`+userID(u+1)+`","role":"editor"}`, http.StatusCreated); err != nil {
+			return nil, err
+		}
+		shared[u], shared[u+1] = list.ID, list.ID
+	}
+	return shared, nil
+}
+
 // writeAt creates todos for random users of the first o.users at o.rate per
-// second for o.duration, each in its own goroutine so that a slow response
-// does not slow the pace, and returns how many succeeded.
-func writeAt(ctx context.Context, a *apiSide, o eventOptions, tag string) int64 {
-	var ok atomic.Int64
+// second for o.duration, every other one in the list the writer shares, each
+// in its own goroutine so that a slow response does not slow the pace, and
+// returns how many succeeded and how many of those were in a shared list.
+func writeAt(ctx context.Context, a *apiSide, o eventOptions, shared []string, tag string) (ok, inShared int64) {
+	var okN, sharedN atomic.Int64
 	var wg sync.WaitGroup
 	r := mathrand.New(mathrand.NewPCG(1, uint64(len(tag))))
 	tick := time.NewTicker(time.Second / time.Duration(o.rate))
@@ -157,14 +193,20 @@ func writeAt(ctx context.Context, a *apiSide, o eventOptions, tag string) int64 
 		select {
 		case <-stop:
 			wg.Wait()
-			return ok.Load()
+			return okN.Load(), sharedN.Load()
 		case <-tick.C:
 		}
 		u := r.IntN(o.users)
-		body := fmt.Sprintf(`{"title":"ev %d %s %d"}`, u, tag, seq)
+		path, body := "/v1/todos", fmt.Sprintf(`{"title":"ev %d %s %d"}`, u, tag, seq)
+		if seq%2 == 1 && shared[u] != "" {
+			path, body = "/v1/lists/"+shared[u]+"/todos", fmt.Sprintf(`{"title":"ev %d %s %d shared"}`, u, tag, seq)
+		}
 		wg.Go(func() {
-			if a.do(ctx, http.MethodPost, "/v1/todos", u, body, http.StatusCreated) == nil {
-				ok.Add(1)
+			if a.do(ctx, http.MethodPost, path, u, body, http.StatusCreated) == nil {
+				okN.Add(1)
+				if path != "/v1/todos" {
+					sharedN.Add(1)
+				}
 			}
 		})
 	}
