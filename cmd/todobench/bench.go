@@ -110,8 +110,8 @@ type sharedList struct {
 }
 
 // memberOf names the users who are members of exactly 1, 50 and 500 shared
-// lists (besides their personal list); no other user owns or joins a list
-// with them.
+// lists (besides their personal list): they own no shared list, and join no
+// other.
 var memberOf = map[int]int{500: 0, 50: 1, 1: 2}
 
 func userID(u int) string { return fmt.Sprintf("user-%05d", u) }
@@ -266,9 +266,8 @@ func (d directSide) update(ctx context.Context, u int, id string) error {
 
 // seedSQL writes the fixture set-based, as a superuser: :users users, each
 // with a personal list of :todos todos, and :lists shared lists of :shared
-// todos, each owned by an
-// ordinary user (user-00003 on) with one more as a viewer; the users of
-// memberOf join the first 500, 50 and 1 of them. Triggers are off: members
+// todos, each owned by an ordinary user (user-00003 on) with one more as a
+// viewer; the users of memberOf join the first 500, 50 and 1 of them. Triggers are off: members
 // are written here, and a seed wants no audit trail. The list indexes of
 // todos are made after the rows, which is faster than keeping them up to date.
 var seedSQL = []string{
