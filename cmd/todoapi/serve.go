@@ -31,7 +31,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if cfg.DatabaseURL == "" {
 		return errors.New("DATABASE_URL must be set")
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logs := newBufferedLog(stderr)
+	defer logs.Close()
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	cursors, err := todo.NewCursorKey(cfg.CursorSecret)
 	if err != nil {
 		return err
