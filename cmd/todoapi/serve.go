@@ -89,6 +89,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Logger:      logger,
 		CORSOrigins: cfg.CORSOrigins,
 		Metrics:     m.api,
+		// Twice the pool: while some requests wait on the database, as many
+		// can be decoding, checking tokens and encoding.
+		MaxActive: 2 * int(database.Stat().MaxConns()),
 	}
 	if opsLn == nil {
 		deps.MetricsHandler = m.handler

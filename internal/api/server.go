@@ -60,6 +60,9 @@ type Deps struct {
 	Events *event.Hub
 	// MetricsHandler, when set, is served at /metrics.
 	MetricsHandler http.Handler
+	// MaxActive is how many API requests may run at once (see admit); the
+	// others wait their turn. 0 admits every request.
+	MaxActive int
 }
 
 type server struct {
@@ -81,7 +84,7 @@ func newServer(deps Deps) *server {
 	router := chi.NewMux()
 	// recoverProblem comes after the middleware that set the headers every
 	// answer needs (nosniff, CORS...): a 500 keeps those and drops the rest.
-	router.Use(requestID, accessLog(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), recoverProblem(deps.Logger), framing, formAsJSON)
+	router.Use(requestID, accessLog(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), recoverProblem(deps.Logger), admit(deps.MaxActive, queueTimeout), framing, formAsJSON)
 	router.NotFound(notFound)
 	router.MethodNotAllowed(methodNotAllowed(router))
 
