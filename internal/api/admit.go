@@ -8,51 +8,77 @@ import (
 )
 
 // queueTimeout is the longest a request waits for its turn (see admit)
-// before it is answered 503.
-const queueTimeout = 2 * time.Second
+// before it is answered 503: a queue that long means the instance is
+// overloaded, and another instance (or a later try) serves better.
+const queueTimeout = 5 * time.Second
 
-// admit lets at most limit API requests (under /v1/, but not event streams,
-// which hold no request's database connection) run at once; the others wait
-// for their turn in arrival order, for at most wait, then get a 503 with
+// admit runs API requests (under /v1/, but not event streams, which hold no
+// request's database connection) on limit worker goroutines; the others wait
+// for a worker in arrival order, for at most wait, then get a 503 with
 // Retry-After. A waiting request has not had its body read nor its token
 // checked: it holds only its connection and headers. The work past this
 // gate waits on a pool of a few database connections anyway; waiting here
-// instead keeps the memory of 1,000 connections small, and the queue
-// bounded. limit 0 admits every request.
+// keeps the memory of 1,000 connections small, and the queue bounded. The
+// workers' stacks grow once to what decoding, Postgres and encoding need;
+// the connections' goroutines stay small. limit 0 runs every request on its
+// connection's goroutine, at once.
 func admit(limit int, wait time.Duration) func(http.Handler) http.Handler {
 	if limit <= 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
-	slots := make(chan struct{}, limit)
+	jobs := make(chan job)
+	for range limit {
+		go func() {
+			for j := range jobs {
+				j.run()
+			}
+		}()
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !strings.HasPrefix(r.URL.Path, "/v1/") || (r.URL.Path == eventsPath && r.Method == http.MethodGet) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			if !turn(r.Context(), slots, wait) {
+			j := job{next: next, w: w, r: r, done: make(chan any, 1)}
+			if !queue(r.Context(), jobs, j, wait) {
 				w.Header().Set("Retry-After", retryAfter)
 				writeProblem(w, http.StatusServiceUnavailable, "the server is busy: try again shortly")
 				return
 			}
-			defer func() { <-slots }()
-			next.ServeHTTP(w, r)
+			if v := <-j.done; v != nil {
+				panic(v) // as if it had happened here: net/http handles http.ErrAbortHandler
+			}
 		})
 	}
 }
 
-// turn takes a slot, waiting for one at most wait, or until ctx ends (the
-// client left); it reports whether it got one.
-func turn(ctx context.Context, slots chan struct{}, wait time.Duration) bool {
+// job is one request for a worker, and where the worker says it is done
+// (with the value of a panic that escaped the handler, or nil).
+type job struct {
+	next http.Handler
+	w    http.ResponseWriter
+	r    *http.Request
+	done chan any
+}
+
+func (j job) run() {
+	defer func() { j.done <- recover() }()
+	j.next.ServeHTTP(j.w, j.r)
+}
+
+// queue hands j to a worker, waiting for one at most wait, or until ctx ends
+// (the client left); it reports whether a worker took it.
+func queue(ctx context.Context, jobs chan<- job, j job, wait time.Duration) bool {
 	select {
-	case slots <- struct{}{}:
+	case jobs <- j:
 		return true
 	default:
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
-	case slots <- struct{}{}:
+	case jobs <- j:
 		return true
 	case <-timer.C:
 		return false

@@ -4,7 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/todoapi/todoapi/internal/api"
 	"github.com/todoapi/todoapi/internal/api/apitest"
@@ -28,8 +32,8 @@ func (s blockingStore) List(ctx context.Context, c todo.Caller, p todo.ListParam
 
 // TestAdmitQueuesPastTheLimit: with one request allowed at a time, a second
 // API request waits while the first runs and then is served; one that waits
-// longer than the queue allows gets a 503 problem with Retry-After; the
-// health endpoints do not queue.
+// longer than it can gets a 503 problem with Retry-After; the health
+// endpoints do not queue.
 func TestAdmitQueuesPastTheLimit(t *testing.T) {
 	t.Parallel()
 	verifier, err := auth.NewVerifier(context.Background(), apitest.Auth)
@@ -49,7 +53,15 @@ func TestAdmitQueuesPastTheLimit(t *testing.T) {
 		t.Errorf("/healthz while the API is busy: %d, want 200", res.Status)
 	}
 	waited := make(chan apitest.Response, 1)
-	go func() { waited <- apitest.Serve(h, http.MethodGet, "/v1/todos", tok, "") }()
+	go func() { // a client that waits 100 ms at most
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/todos", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		waited <- apitest.Response{Status: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+	}()
 	var busy apitest.Response
 	select {
 	case <-store.started:
@@ -78,4 +90,30 @@ func TestAdmitQueuesPastTheLimit(t *testing.T) {
 	if res := <-second; res.Status != http.StatusOK {
 		t.Fatalf("the queued request: %d %s, want 200 once the first finished", res.Status, res.Body)
 	}
+}
+
+// TestAdmitPanics: a panic on a worker is the 500 problem it is anywhere
+// else, and the worker goes on serving; http.ErrAbortHandler reaches net/http
+// on the connection's goroutine, which then drops the connection.
+func TestAdmitPanics(t *testing.T) {
+	t.Parallel()
+	verifier, err := auth.NewVerifier(context.Background(), apitest.Auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, humaAPI := api.NewServerAPI(api.Deps{Todos: echoStore{}, Lists: echoLists{}, Verifier: verifier, Cursors: apitest.CursorKey(t),
+		Logger: slog.New(slog.NewJSONHandler(&apitest.LockedBuffer{}, nil)), MaxActive: 1})
+	for path, v := range map[string]any{"/v1/panic": "boom", "/v1/abort": http.ErrAbortHandler} {
+		huma.Register(humaAPI, huma.Operation{OperationID: path, Method: http.MethodGet, Path: path, Security: api.Public},
+			func(context.Context, *struct{}) (*struct{}, error) { panic(v) })
+	}
+	for range 2 { // the one worker serves both
+		apitest.WantProblem(t, "a panic on a worker", apitest.Serve(h, http.MethodGet, "/v1/panic", "", ""), http.StatusInternalServerError)
+	}
+	defer func() {
+		if v := recover(); v != http.ErrAbortHandler {
+			t.Errorf("recovered %v on the connection's goroutine, want http.ErrAbortHandler", v)
+		}
+	}()
+	apitest.Serve(h, http.MethodGet, "/v1/abort", "", "")
 }

@@ -84,7 +84,9 @@ func newServer(deps Deps) *server {
 	router := chi.NewMux()
 	// recoverProblem comes after the middleware that set the headers every
 	// answer needs (nosniff, CORS...): a 500 keeps those and drops the rest.
-	router.Use(requestID, accessLog(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), recoverProblem(deps.Logger), admit(deps.MaxActive, queueTimeout), framing, formAsJSON)
+	// admit comes before it and framing: a request waiting its turn has had
+	// nothing cloned nor its body read.
+	router.Use(requestID, accessLog(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), admit(deps.MaxActive, queueTimeout), recoverProblem(deps.Logger), framing, formAsJSON)
 	router.NotFound(notFound)
 	router.MethodNotAllowed(methodNotAllowed(router))
 
