@@ -274,17 +274,18 @@ func (s *TodoStore) List(ctx context.Context, c todo.Caller, p todo.ListParams) 
 	if err != nil {
 		return todo.Page{}, err
 	}
-	page := todo.Page{Items: make([]todo.Todo, 0, p.Limit+1)}
-	var key any // the sort key, which the cursor takes from the todo itself
+	page := todo.Page{Items: make([]todo.Todo, 0, p.Limit)}
 	err = s.inList(ctx, c, true, p.ListID, func(b *pgx.Batch) {
 		b.Queue(query, args...).Query(func(rows pgx.Rows) error {
+			var t todo.Todo
+			dest := into(&t, nil) // the sort key is skipped: the cursor takes it from the todo itself
 			for rows.Next() {
 				if len(page.Items) == p.Limit { // the extra row: there is a next page
 					page.Next = todo.After(p.Sort, page.Items[len(page.Items)-1])
 					return nil
 				}
-				var t todo.Todo
-				if err := rows.Scan(into(&t, &key)...); err != nil {
+				t = todo.Todo{}
+				if err := rows.Scan(dest...); err != nil {
 					return err
 				}
 				page.Items = append(page.Items, t)
