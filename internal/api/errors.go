@@ -10,10 +10,13 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/todoapi/todoapi/internal/todo"
 )
@@ -33,8 +36,9 @@ func init() {
 // encoded by encodeFirst.
 var jsonFormat = huma.Format{
 	Marshal: func(w io.Writer, v any) error {
-		if b, ok := v.(encoded); ok {
-			_, err := w.Write(b)
+		if b, ok := v.(*encoded); ok {
+			_, err := w.Write(b.Bytes())
+			encodedBuffers.Put(b)
 			return err
 		}
 		return huma.DefaultJSONFormat.Marshal(w, v)
@@ -43,7 +47,16 @@ var jsonFormat = huma.Format{
 }
 
 // encoded is a response body already turned into JSON.
-type encoded []byte
+type encoded struct{ bytes.Buffer }
+
+// encodedBuffers keeps the buffers of bodies written, for the next ones.
+var encodedBuffers = sync.Pool{New: func() any { return new(encoded) }}
+
+// responseJSON is how responses are encoded: as encoding/json would (no HTML
+// escaping, map keys sorted, invalid UTF-8 replaced), with encoding/json/v2,
+// which writes a page of todos several times faster (no MarshalJSON calls
+// and re-compacting for each time).
+var responseJSON = jsonv2.JoinOptions(jsonv2.Deterministic(true), jsontext.AllowInvalidUTF8(true), jsontext.EscapeForHTML(false))
 
 // errNotEncodable is the panic of a response that cannot be encoded.
 var errNotEncodable = errors.New("the response could not be encoded")
@@ -57,13 +70,13 @@ func encodeFirst(_ huma.Context, _ string, v any) (any, error) {
 	if e, ok := v.(*huma.ErrorModel); ok {
 		v = forClient(e)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b := encodedBuffers.Get().(*encoded)
+	b.Reset()
+	if err := jsonv2.MarshalWrite(&b.Buffer, v, responseJSON); err != nil {
 		panic(fmt.Errorf("%w: %w", errNotEncodable, err))
 	}
-	return encoded(buf.Bytes()), nil
+	b.WriteByte('\n')
+	return b, nil
 }
 
 // maxEcho caps the part of a client's value or member name that an error

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -19,4 +20,14 @@ var Public = public
 func NewServerAPI(deps Deps) (http.Handler, huma.API) {
 	s := newServer(deps)
 	return s.router, s.api
+}
+
+// EncodeBody encodes a response body as the API does (encodeFirst), and
+// writes it to w as the API's JSON format does.
+func EncodeBody(w io.Writer, v any) error {
+	b, err := encodeFirst(nil, "200", v)
+	if err != nil {
+		return err
+	}
+	return jsonFormat.Marshal(w, b)
 }
