@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,17 +67,27 @@ var errNotEncodable = errors.New("the response could not be encoded")
 // (forClient) and encodes the body, so a body that cannot be encoded (a time
 // JSON cannot hold) is a panic, which recoverProblem answers with a bare 500
 // that the access log and metrics count as 500, never a 2xx with half a body.
-func encodeFirst(_ huma.Context, _ string, v any) (any, error) {
+// Its length is known then, so the body is sent with a Content-Length, not
+// in chunks.
+func encodeFirst(ctx huma.Context, _ string, v any) (any, error) {
 	if e, ok := v.(*huma.ErrorModel); ok {
 		v = forClient(e)
 	}
+	b := encode(v)
+	ctx.SetHeader("Content-Length", strconv.Itoa(b.Len()))
+	return b, nil
+}
+
+// encode turns a response body into JSON, in a buffer of encodedBuffers; a
+// value that cannot be encoded panics (errNotEncodable).
+func encode(v any) *encoded {
 	b := encodedBuffers.Get().(*encoded)
 	b.Reset()
 	if err := jsonv2.MarshalWrite(&b.Buffer, v, responseJSON); err != nil {
 		panic(fmt.Errorf("%w: %w", errNotEncodable, err))
 	}
 	b.WriteByte('\n')
-	return b, nil
+	return b
 }
 
 // maxEcho caps the part of a client's value or member name that an error

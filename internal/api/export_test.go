@@ -22,12 +22,6 @@ func NewServerAPI(deps Deps) (http.Handler, huma.API) {
 	return s.router, s.api
 }
 
-// EncodeBody encodes a response body as the API does (encodeFirst), and
-// writes it to w as the API's JSON format does.
-func EncodeBody(w io.Writer, v any) error {
-	b, err := encodeFirst(nil, "200", v)
-	if err != nil {
-		return err
-	}
-	return jsonFormat.Marshal(w, b)
-}
+// EncodeBody encodes a response body as the API does, and writes it to w as
+// the API's JSON format does.
+func EncodeBody(w io.Writer, v any) error { return jsonFormat.Marshal(w, encode(v)) }
