@@ -6,7 +6,7 @@
 -- superuser):  pg_prove -d "$URL" policies/tests/*.sql
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(234);
+SELECT plan(235);
 
 -- ---------------------------------------------------------------- the people and their lists
 -- Groceries: olga owns it, eddie edits, vera and tim view. Nora owns her own
@@ -382,11 +382,13 @@ CREATE FUNCTION pg_temp.subplans(stmt text) RETURNS text[] LANGUAGE sql AS $$
                  FROM jsonb_path_query(pg_temp.plan(stmt), 'strict $.**."Parent Relationship"') r
                  WHERE r #>> '{}' IN ('InitPlan', 'SubPlan') ORDER BY 1)
 $$;
--- The SubPlans of stmt's plan that are not hashed: each runs once per row.
+-- The SubPlans that stmt's plan runs once per row: those a condition names
+-- as (SubPlan n), not (hashed SubPlan n). (A write's WITH CHECK is not shown
+-- by EXPLAIN: its lookups are counted below.)
 CREATE FUNCTION pg_temp.per_row(stmt text) RETURNS text[] LANGUAGE sql AS $$
     SELECT ARRAY(SELECT n #>> '{}'
                  FROM pg_temp.plan(stmt) p, jsonb_path_query(p, 'strict $.**."Subplan Name"') n
-                 WHERE n #>> '{}' LIKE 'SubPlan %' AND strpos(p::text, '(hashed ' || (n #>> '{}') || ')') = 0)
+                 WHERE n #>> '{}' LIKE 'SubPlan %' AND strpos(p::text, '(' || (n #>> '{}') || ')') > 0)
 $$;
 SELECT pg_temp.act_as('todo_app', 'olga');
 SELECT is(pg_temp.subplans($$SELECT * FROM todos WHERE list_id = '00000000-0000-4000-8000-00000000a002'
@@ -403,6 +405,7 @@ SELECT ok(jsonb_path_exists(pg_temp.plan($$SELECT * FROM todos WHERE list_id = '
     'which each row read through an index of list_id probes');
 SELECT is(pg_temp.per_row($$SELECT * FROM todos WHERE NOT completed ORDER BY created_at DESC, id DESC LIMIT 20$$),
     '{}', 'all my todos: once per statement');
+SELECT is(pg_temp.per_row($$UPDATE todos SET completed = true WHERE title = 'x'$$), '{}', 'updating todos: once per statement');
 SELECT is(pg_temp.per_row($$DELETE FROM todos WHERE title = 'x'$$), '{}', 'deleting todos: once per statement');
 SELECT is(pg_temp.subplans($$SELECT * FROM lists$$), '{InitPlan}', 'lists: once per statement');
 SELECT is(pg_temp.subplans($$SELECT * FROM list_members$$), '{InitPlan}', 'list_members: once per statement');
