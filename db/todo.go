@@ -250,13 +250,15 @@ func filters(f todo.Filter, args []any) (string, []any) {
 // list's rows all come after n+1 heads. Then the rows of those lists, merged:
 // the list whose head ranks r has r-1 heads of other lists before each of its
 // rows, so no more than n+2-r of them can be in the page, and its index scan
-// stops there.
+// stops there. (A limit that varies also keeps the planner reading each list
+// in the index's order: given a constant one, it may instead read and sort a
+// whole list that it guesses is short.)
 func listQuery(p todo.ListParams) (string, []any, error) {
 	key, ok := sortKeys[p.Sort]
 	if !ok {
 		return "", nil, fmt.Errorf("%w: unknown sort %q", todo.ErrInvalid, p.Sort)
 	}
-	cond, args := filters(p.Filter, nil) // each list's rows, led by " AND "
+	cond, args := filters(p.Filter, nil) // after list_id = <each list>
 	if p.ListID != "" {
 		cond, args = where(p.Filter, nil)
 	}
