@@ -48,15 +48,23 @@ func TestSharedListPlans(t *testing.T) {
 			scans[1].NodeType != "Index Scan" || scans[1].Index != openIndex || scans[1].Loops != 21 || scans[1].Rows*scans[1].Loops > 21*22/2 {
 			t.Errorf("todos is not read as each list's newest open todo (501 lists), then at most 22-r rows of the list ranked r (21 lists): %+v\n%s", scans, plan.raw)
 		}
-		// Time, as the fastest and the median of nine runs without per-node
-		// timing, beside the same statement without row-level security (as
-		// the superuser), run in turn: what the policy costs, whatever else
-		// the machine is doing. An absolute bound only catches the disasters.
+		// Time, without per-node timing, in nine pairs of runs: the
+		// statement as the API runs it, then without row-level security (as
+		// the superuser). What the policy costs is the smallest ratio of a
+		// pair, whatever else the machine is doing (bursts of load hit one
+		// run of a pair, not the same side every time). An absolute bound
+		// only catches the disasters.
 		withRLS, without := timings(t, app, admin, p)
-		t.Logf("newest 20 open todos of a member of 501 lists: fastest %.1f ms, median %.1f ms; without row-level security %.1f ms, %.1f ms",
-			withRLS[0], withRLS[len(withRLS)/2], without[0], without[len(without)/2])
-		if withRLS[0] > 2.5*without[0] || withRLS[0] > 100 {
-			t.Errorf("execution took %.1f ms, %.1fx the %.1f ms without row-level security: want under 2.5x and 100 ms", withRLS[0], withRLS[0]/without[0], without[0])
+		ratio := withRLS[0] / without[0]
+		for i := range withRLS {
+			ratio = min(ratio, withRLS[i]/without[i])
+		}
+		slices.Sort(withRLS)
+		slices.Sort(without)
+		t.Logf("newest 20 open todos of a member of 501 lists: fastest %.1f ms, median %.1f ms; without row-level security %.1f ms, %.1f ms; ratio %.1f",
+			withRLS[0], withRLS[len(withRLS)/2], without[0], without[len(without)/2], ratio)
+		if ratio > 2.5 || withRLS[0] > 100 {
+			t.Errorf("execution took %.1f ms at best, %.1fx the time without row-level security at best: want under 100 ms and 2.5x", withRLS[0], ratio)
 		}
 	})
 
@@ -81,6 +89,14 @@ func TestSharedListPlans(t *testing.T) {
 		if len(scans) != 1 || scans[0].NodeType != "Index Scan" || scans[0].Index != openIndex ||
 			scans[0].Loops != 1 || sorts != 0 {
 			t.Errorf("one list's page is not one index scan without a sort: %+v\n%s", scans, plan.raw)
+		}
+
+		// The same list asked for by someone who is not in it: 404, and
+		// not a row of it read (the policy alone would read and drop each).
+		plan = explainAnalyze(t, app, true, "user-2000", p, "")
+		scans = todoScans(plan.Plan)
+		if plan.Plan.Rows != 0 || len(scans) != 1 || scans[0].Removed != 0 {
+			t.Errorf("a list asked for by a non-member is read: %+v\n%s", scans, plan.raw)
 		}
 	})
 }
@@ -134,6 +150,7 @@ type planNode struct {
 	Filter        string     `json:"Filter"`
 	IndexCond     string     `json:"Index Cond"`
 	OneTimeFilter string     `json:"One-Time Filter"`
+	Removed       float64    `json:"Rows Removed by Filter"`
 	Output        []string   `json:"Output"`
 	Loops         float64    `json:"Actual Loops"`
 	Rows          float64    `json:"Actual Rows"`
@@ -177,17 +194,15 @@ func explainAnalyze(t *testing.T, conn *pgx.Conn, asApp bool, user string, p tod
 	return plans[0]
 }
 
-// timings runs p's query for heavyMember nine times as the API does (on app)
-// and nine times without row-level security (on admin, a superuser), in
-// turn, and returns the execution times of each, in ms, fastest first.
+// timings runs p's query for heavyMember nine times as the API does (on app),
+// each followed by a run without row-level security (on admin, a
+// superuser), and returns the execution times of each, in ms, in that order.
 func timings(t *testing.T, app, admin *pgx.Conn, p todo.ListParams) (withRLS, without []float64) {
 	t.Helper()
 	for range 9 {
 		withRLS = append(withRLS, explainAnalyze(t, app, true, heavyMember, p, ", TIMING OFF").ExecutionTime)
 		without = append(without, explainAnalyze(t, admin, false, heavyMember, p, ", TIMING OFF").ExecutionTime)
 	}
-	slices.Sort(withRLS)
-	slices.Sort(without)
 	return withRLS, without
 }
 
