@@ -15,8 +15,9 @@ import (
 
 // TestDeepPagesUseTheIndex: for every sort, a page deep in a large list is an
 // index scan that starts at the cursor and stops after the page, with no sort
-// step, so its cost does not grow with its depth; the policy's membership
-// check is a condition of the same index scan, computed once.
+// step, so its cost does not grow with its depth; the statement's own
+// membership check (the list asked for, if it is one of the caller's) is a
+// condition of the same index scan, computed once.
 func TestDeepPagesUseTheIndex(t *testing.T) {
 	t.Parallel()
 	database, admin, tdb := open(t)

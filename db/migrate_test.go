@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,75 @@ func TestDueAtRangeMigrationClearsUnreadableDueDates(t *testing.T) {
 	if err := admin.QueryRow(ctx, `SELECT bool_and(relforcerowsecurity) FROM pg_class
 		WHERE relname IN ('todos', 'idempotency_keys')`).Scan(&forced); err != nil || !forced {
 		t.Errorf("RLS still forced after the migration: %t (%v)", forced, err)
+	}
+}
+
+// TestAcrossListsMigrationUpAndDown: on a database at v6 holding lists,
+// memberships of every role and todos, migration 000007 adds the index of
+// open todos and makes app.my_lists PL/pgSQL, and going down takes both back,
+// each way changing no row, no one's lookup and no one's page.
+func TestAcrossListsMigrationUpAndDown(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t)
+	ctx := context.Background()
+	if err := db.MigrateDown(tdb.OwnerURL, int(db.ExpectedVersion())-6); err != nil {
+		t.Fatalf("down to v6: %v", err)
+	}
+	admin := connect(t, tdb.AdminURL)
+	app := connect(t, tdb.APIURL)
+	seedRandomLists(t, admin, rand.New(rand.NewPCG(7, 7)))
+	s := db.NewTodoStore(tdb.OpenPool(t, ""))
+	incomplete := false
+
+	type state struct {
+		Rows, Lookup, Page []string
+		Index              bool
+		Language           string
+	}
+	read := func() state {
+		t.Helper()
+		var st state
+		rows, _ := admin.Query(ctx, `SELECT concat_ws('|', id, list_id, user_id, title, completed, due_at, created_at, updated_at, version) FROM todos
+			UNION ALL SELECT concat_ws('|', list_id, user_id, role) FROM list_members ORDER BY 1`)
+		st.Rows, _ = pgx.CollectRows(rows, pgx.RowTo[string])
+		err := admin.QueryRow(ctx, `SELECT to_regclass('todos_list_id_open_created_at_idx') IS NOT NULL,
+			(SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.oid = 'app.my_lists(text[])'::regprocedure)`).
+			Scan(&st.Index, &st.Language)
+		if err != nil {
+			t.Fatal(err)
+		}
+		user := "walker"
+		dbtest.AsApp(t, app, &user, func(tx pgx.Tx) {
+			rows, _ := tx.Query(ctx, `SELECT l::text FROM app.my_lists('{owner,editor,viewer}') l`)
+			if st.Lookup, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+				t.Fatal(err)
+			}
+		})
+		page, err := s.List(ctx, todo.Caller{UserID: user}, todo.ListParams{Sort: todo.DefaultSort, Limit: 20, Filter: todo.Filter{Completed: &incomplete}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, td := range page.Items {
+			st.Page = append(st.Page, td.ID)
+		}
+		return st
+	}
+	v6 := read()
+	if len(v6.Rows) < 300 || len(v6.Lookup) != 21 || len(v6.Page) != 20 || v6.Index || v6.Language != "sql" {
+		t.Fatalf("v6: %d rows, %d lists, a page of %d, index %t, app.my_lists in %s", len(v6.Rows), len(v6.Lookup), len(v6.Page), v6.Index, v6.Language)
+	}
+	if err := db.MigrateUp(ctx, tdb.OwnerURL); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	want := v6
+	want.Index, want.Language = true, "plpgsql"
+	if diff := cmp.Diff(want, read()); diff != "" {
+		t.Errorf("up to v7 (-want +got):\n%s", diff)
+	}
+	if err := db.MigrateDown(tdb.OwnerURL, 1); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if diff := cmp.Diff(v6, read()); diff != "" {
+		t.Errorf("down to v6 again (-want +got):\n%s", diff)
 	}
 }

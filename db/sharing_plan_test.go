@@ -3,6 +3,8 @@ package db_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,12 +21,16 @@ const heavyMember = "user-1"
 // TestSharedListPlans: with issue #11's shape at a smaller scale (2,000 users
 // with a personal list of 20 todos, 500 shared lists of 40 todos, one person a
 // member of all 500; 60,000 todos), the store's queries read what a page
-// needs and no more. Across all of a member's lists, the newest open todos are
-// one short range of the list index per list, merged; the membership lookup
-// runs once per statement (an InitPlan), never per row (a SubPlan); no
-// sequential scan of todos; and the policy costs at most 2.5 times the same
-// statement without row-level security. One list's page is one index scan,
-// without a sort.
+// needs and no more. Across all of a member's lists, the newest open todos
+// are each list's newest open todo, read from the index alone (one entry per
+// list), then a short range of the index in each of the 21 lists whose newest
+// todos rank first; the membership lookup runs once per statement (an
+// InitPlan, or a hashed SubPlan: built once, probed per row), never per row;
+// no sequential scan, in the plan made for the values sent and in the one
+// Postgres keeps for the prepared statement; and the policy costs at most 2.5
+// times the same statement without row-level security. One list's page is
+// one index scan, without a sort, and someone not in the list reads none of
+// it.
 func TestSharedListPlans(t *testing.T) {
 	t.Parallel()
 	_, admin, tdb := open(t)
@@ -34,24 +40,36 @@ func TestSharedListPlans(t *testing.T) {
 
 	t.Run("all my lists", func(t *testing.T) {
 		p := todo.ListParams{Sort: todo.DefaultSort, Limit: 20, Filter: todo.Filter{Completed: &incomplete}}
-		plan := explainAnalyze(t, app, true, heavyMember, p, "")
-		checkOncePerStatement(t, plan.Plan)
-		if plan.Plan.Rows != 21 {
-			t.Errorf("the page has %v rows, want 21 (20 and one to tell a next page)", plan.Plan.Rows)
+		for _, opts := range []string{"", keptPlan} {
+			plan := explainAnalyze(t, app, true, heavyMember, p, opts)
+			checkOncePerStatement(t, plan.Plan)
+			if plan.Plan.Rows != 21 {
+				t.Errorf("the page has %v rows, want 21 (20 and one to tell a next page)", plan.Plan.Rows)
+			}
+			scans := todoScans(plan.Plan)
+			if len(scans) != 2 ||
+				scans[0].NodeType != "Index Only Scan" || scans[0].Index != openIndex || scans[0].Loops != 501 || scans[0].Rows > 1 ||
+				scans[1].NodeType != "Index Scan" || scans[1].Index != openIndex || scans[1].Loops != 21 || scans[1].Rows*scans[1].Loops > 21*22/2 {
+				t.Errorf("%s: todos is not read as each list's newest open todo (501 lists), then at most 22-r rows of the list ranked r (21 lists): %+v\n%s", opts, scans, plan.raw)
+			}
 		}
-		scans := todoScans(plan.Plan)
-		if len(scans) != 1 || scans[0].NodeType != "Index Scan" || scans[0].Index != "todos_list_id_created_at_idx" ||
-			scans[0].Loops != 501 || scans[0].Rows > 21 {
-			t.Errorf("todos is not read as one index range of at most 21 rows per list (501 lists): %+v\n%s", scans, plan.raw)
+		// Time, without per-node timing, in nine pairs of runs: the
+		// statement as the API runs it, then without row-level security (as
+		// the superuser). What the policy costs is the smallest ratio of a
+		// pair, whatever else the machine is doing (bursts of load hit one
+		// run of a pair, not the same side every time). An absolute bound
+		// only catches the disasters.
+		withRLS, without := timings(t, app, admin, p)
+		ratio := withRLS[0] / without[0]
+		for i := range withRLS {
+			ratio = min(ratio, withRLS[i]/without[i])
 		}
-		// Time, as the fastest of five runs without per-node timing, beside
-		// the same statement without row-level security (as the superuser),
-		// run in turn: what the policy costs, whatever else the machine is
-		// doing. An absolute bound only catches the disasters (seconds).
-		withRLS, without := fastest(t, app, admin, p)
-		t.Logf("newest 20 open todos of a member of 501 lists: %.1f ms; %.1f ms without row-level security", withRLS, without)
-		if withRLS > 2.5*without || withRLS > 500 {
-			t.Errorf("execution took %.1f ms, %.1fx the %.1f ms without row-level security: want under 2.5x and 500 ms", withRLS, withRLS/without, without)
+		slices.Sort(withRLS)
+		slices.Sort(without)
+		t.Logf("newest 20 open todos of a member of 501 lists: fastest %.1f ms, median %.1f ms; without row-level security %.1f ms, %.1f ms; ratio %.1f",
+			withRLS[0], withRLS[len(withRLS)/2], without[0], without[len(without)/2], ratio)
+		if ratio > 2.5 || withRLS[0] > 100 {
+			t.Errorf("execution took %.1f ms at best, %.1fx the time without row-level security at best: want under 100 ms and 2.5x", withRLS[0], ratio)
 		}
 	})
 
@@ -73,15 +91,31 @@ func TestSharedListPlans(t *testing.T) {
 				sorts++
 			}
 		})
-		if len(scans) != 1 || scans[0].NodeType != "Index Scan" || scans[0].Index != "todos_list_id_created_at_idx" ||
+		if len(scans) != 1 || scans[0].NodeType != "Index Scan" || scans[0].Index != openIndex ||
 			scans[0].Loops != 1 || sorts != 0 {
 			t.Errorf("one list's page is not one index scan without a sort: %+v\n%s", scans, plan.raw)
+		}
+
+		// The same list asked for by someone who is not in it: 404, and
+		// not a row of it read (the policy alone would read and drop each).
+		plan = explainAnalyze(t, app, true, "user-2000", p, "")
+		scans = todoScans(plan.Plan)
+		if plan.Plan.Rows != 0 || len(scans) != 1 || scans[0].Removed != 0 {
+			t.Errorf("a list asked for by a non-member is read: %+v\n%s", scans, plan.raw)
 		}
 	})
 }
 
+// keptPlan asks explainAnalyze for the plan Postgres keeps for a prepared
+// statement.
+const keptPlan = "kept"
+
+// openIndex holds each list's open todos, newest first (migration 000007).
+const openIndex = "todos_list_id_open_created_at_idx"
+
 // seedSharing writes the fixture as the superuser, set-based, with triggers
-// off (the members are written here; no audit rows), then analyzes it.
+// off (the members are written here; no audit rows), then vacuums and
+// analyzes it.
 func seedSharing(t *testing.T, admin *pgx.Conn) {
 	t.Helper()
 	ctx := context.Background()
@@ -97,7 +131,7 @@ func seedSharing(t *testing.T, admin *pgx.Conn) {
 		 SELECT l.id, l.created_by, 'todo ' || n, n % 3 = 0, now() - random() * interval '30 days'
 		 FROM lists l, generate_series(1, CASE WHEN l.personal_of IS NULL THEN 40 ELSE 20 END) n`,
 		`RESET session_replication_role`,
-		`ANALYZE`,
+		`VACUUM (ANALYZE)`, // as autovacuum leaves a table that is mostly read
 	} {
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatalf("seed: %v", err)
@@ -114,19 +148,30 @@ type explained struct {
 
 // planNode is one node of a plan; Rows is per loop.
 type planNode struct {
-	NodeType string     `json:"Node Type"`
-	Parent   string     `json:"Parent Relationship"`
-	Relation string     `json:"Relation Name"`
-	Index    string     `json:"Index Name"`
-	Output   []string   `json:"Output"`
-	Loops    float64    `json:"Actual Loops"`
-	Rows     float64    `json:"Actual Rows"`
-	Plans    []planNode `json:"Plans"`
+	NodeType string `json:"Node Type"`
+	Parent   string `json:"Parent Relationship"`
+	Relation string `json:"Relation Name"`
+	Index    string `json:"Index Name"`
+	// SubplanName names a SubPlan; the node that runs it says "(hashed
+	// SubPlan n)" in its condition when its rows are read once into a hash
+	// table.
+	SubplanName   string     `json:"Subplan Name"`
+	Filter        string     `json:"Filter"`
+	IndexCond     string     `json:"Index Cond"`
+	OneTimeFilter string     `json:"One-Time Filter"`
+	Removed       float64    `json:"Rows Removed by Filter"`
+	Output        []string   `json:"Output"`
+	Loops         float64    `json:"Actual Loops"`
+	Rows          float64    `json:"Actual Rows"`
+	Plans         []planNode `json:"Plans"`
 }
 
 // explainAnalyze runs EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON, opts) of the
 // store's query for p with app.user_id set to user, in a transaction rolled
 // back after: as the API does (role todo_app) when asApp, else as conn's role.
+// Given opts keptPlan, it explains the plan Postgres keeps for the statement
+// once it stops planning each run for its values (a generic plan), as it may
+// on the API's pooled connections, which prepare their statements.
 func explainAnalyze(t *testing.T, conn *pgx.Conn, asApp bool, user string, p todo.ListParams, opts string) explained {
 	t.Helper()
 	ctx := context.Background()
@@ -136,7 +181,18 @@ func explainAnalyze(t *testing.T, conn *pgx.Conn, asApp bool, user string, p tod
 	}
 	var raw string
 	run := func(tx pgx.Tx) {
-		if err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON"+opts+") "+query, args...).Scan(&raw); err != nil {
+		values := args
+		if opts == keptPlan { // EXECUTE takes values, not parameters (p's print as SQL literals: no cursor)
+			literals := make([]string, len(args))
+			for i, a := range args {
+				literals[i] = fmt.Sprintf("'%v'", a)
+			}
+			if _, err := tx.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan; PREPARE page AS "+query); err != nil {
+				t.Fatal(err)
+			}
+			query, opts, values = "EXECUTE page("+strings.Join(literals, ", ")+")", "", nil
+		}
+		if err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON"+opts+") "+query, values...).Scan(&raw); err != nil {
 			t.Fatalf("explain: %v", err)
 		}
 	}
@@ -161,51 +217,48 @@ func explainAnalyze(t *testing.T, conn *pgx.Conn, asApp bool, user string, p tod
 	return plans[0]
 }
 
-// fastest runs p's query for heavyMember five times as the API does (on app)
-// and five times without row-level security (on admin, a superuser), in
-// turn, and returns the shortest execution time of each, in ms.
-func fastest(t *testing.T, app, admin *pgx.Conn, p todo.ListParams) (withRLS, without float64) {
+// timings runs p's query for heavyMember nine times as the API does (on app),
+// each followed by a run without row-level security (on admin, a
+// superuser), and returns the execution times of each, in ms, in that order.
+func timings(t *testing.T, app, admin *pgx.Conn, p todo.ListParams) (withRLS, without []float64) {
 	t.Helper()
-	for i := range 5 {
-		a := explainAnalyze(t, app, true, heavyMember, p, ", TIMING OFF").ExecutionTime
-		b := explainAnalyze(t, admin, false, heavyMember, p, ", TIMING OFF").ExecutionTime
-		if i == 0 || a < withRLS {
-			withRLS = a
-		}
-		if i == 0 || b < without {
-			without = b
-		}
+	for range 9 {
+		withRLS = append(withRLS, explainAnalyze(t, app, true, heavyMember, p, ", TIMING OFF").ExecutionTime)
+		without = append(without, explainAnalyze(t, admin, false, heavyMember, p, ", TIMING OFF").ExecutionTime)
 	}
 	return withRLS, without
 }
 
-// walk calls f on n and every node below it, telling whether the node is
-// inside an InitPlan.
-func walk(n planNode, inInitPlan bool, f func(n planNode, inInitPlan bool)) {
-	inInitPlan = inInitPlan || n.Parent == "InitPlan"
-	f(n, inInitPlan)
+// walk calls f on n and every node below it, telling whether the node runs
+// once per statement: inside an InitPlan, or a hashed SubPlan (its rows are
+// read once into a hash table).
+func walk(n planNode, once bool, f func(n planNode, once bool)) {
+	f(n, once)
 	for _, c := range n.Plans {
-		walk(c, inInitPlan, f)
+		hashed := c.Parent == "SubPlan" && strings.Contains(n.Filter+n.IndexCond+n.OneTimeFilter, "(hashed "+c.SubplanName+")")
+		walk(c, once || c.Parent == "InitPlan" || hashed, f)
 	}
 }
 
 // checkOncePerStatement: the caller's memberships (app.my_lists, or any read
-// of list_members) are looked up only inside InitPlans, each run once, and no
-// part of the plan is a SubPlan, which runs per row.
+// of list_members) are looked up only inside InitPlans and hashed SubPlans,
+// each run once, and no other SubPlan (which runs per row) is in the plan.
 func checkOncePerStatement(t *testing.T, plan planNode) {
 	t.Helper()
 	lookups := 0
-	walk(plan, false, func(n planNode, inInitPlan bool) {
+	walk(plan, false, func(n planNode, once bool) {
 		switch {
-		case n.Parent == "SubPlan":
-			t.Errorf("a SubPlan (per row, or hashed: not an index condition) under %s %s", n.NodeType, n.Relation)
-		case n.Parent == "InitPlan" && n.Loops != 1:
-			t.Errorf("an InitPlan ran %v times", n.Loops)
+		case n.Parent == "SubPlan" && !once:
+			t.Errorf("a SubPlan that is not hashed (run per row): %s %s", n.NodeType, n.Relation)
+		case (n.Parent == "InitPlan" || n.Parent == "SubPlan") && n.Loops != 1:
+			t.Errorf("an %s ran %v times", n.Parent, n.Loops)
+		case n.NodeType == "Seq Scan":
+			t.Errorf("a sequential scan of %s", n.Relation)
 		}
 		if n.Relation == "list_members" || strings.Contains(strings.Join(n.Output, " "), "app.my_lists(") {
 			lookups++
-			if !inInitPlan || n.Loops != 1 {
-				t.Errorf("a membership lookup runs %v times, in an InitPlan: %v: %s %s %v", n.Loops, inInitPlan, n.NodeType, n.Relation, n.Output)
+			if !once || n.Loops != 1 {
+				t.Errorf("a membership lookup runs %v times, once per statement: %v: %s %s %v", n.Loops, once, n.NodeType, n.Relation, n.Output)
 			}
 		}
 	})

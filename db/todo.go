@@ -196,13 +196,15 @@ const (
 	ownedLists    = `ARRAY(SELECT app.my_lists('{owner}'))`
 )
 
-// where is f's conditions, its values appended to args. With no list named
-// it selects every list of the caller's.
+// where is f's conditions, its values appended to args: the caller's lists,
+// or with a list named, that list if it is one of theirs (so that a list they
+// cannot see is not read at all; the policy alone would drop its rows one by
+// one).
 func where(f todo.Filter, args []any) (string, []any) {
 	list := "list_id = ANY (" + myLists + ")"
 	if f.ListID != "" {
 		args = append(args, f.ListID)
-		list = "list_id = $" + strconv.Itoa(len(args))
+		list += " AND list_id = $" + strconv.Itoa(len(args))
 	}
 	cond, args := filters(f, args)
 	return list + cond, args
@@ -215,8 +217,14 @@ func filters(f todo.Filter, args []any) (string, []any) {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	if f.Completed != nil {
-		sb.WriteString(" AND completed = " + arg(*f.Completed))
+	// completed is written into the statement rather than sent, so that a
+	// plan Postgres keeps for it still knows which todos it reads: only then
+	// can it use todos_list_id_open_created_at_idx (NOT completed).
+	switch {
+	case f.Completed != nil && *f.Completed:
+		sb.WriteString(" AND completed")
+	case f.Completed != nil:
+		sb.WriteString(" AND NOT completed")
 	}
 	if f.Query != "" {
 		escaped := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Query)
@@ -232,23 +240,28 @@ func filters(f todo.Filter, args []any) (string, []any) {
 }
 
 // listQuery builds the keyset query of p: rows after the cursor in the sort's
-// order, one more than the page to tell whether there is a next one. In one
-// list that is one index scan from the cursor on. Across all the caller's
-// lists it is one such scan per list, each stopping after a page, merged: a
-// member of 500 lists reads at most 500 short index ranges, never every todo
-// of every list.
+// order, one more than the page (n+1) to tell whether there is a next one. In
+// one list that is one index scan from the cursor on.
+//
+// Across all the caller's lists it takes two steps, so that a member of 500
+// lists reads about 500 rows, not 500 pages. First each list's head, its
+// first row after the cursor (one short index probe per list), and of those
+// the n+1 first: the page can hold rows of these lists only, since any other
+// list's rows all come after n+1 heads. Then the rows of those lists, merged:
+// the list whose head ranks r has r-1 heads of other lists before each of its
+// rows, so no more than n+2-r of them can be in the page, and its index scan
+// stops there. (A limit that varies also keeps the planner reading each list
+// in the index's order: given a constant one, it may instead read and sort a
+// whole list that it guesses is short.)
 func listQuery(p todo.ListParams) (string, []any, error) {
 	key, ok := sortKeys[p.Sort]
 	if !ok {
 		return "", nil, fmt.Errorf("%w: unknown sort %q", todo.ErrInvalid, p.Sort)
 	}
-	var args []any
-	list := "list_id = my.list_id"
+	cond, args := filters(p.Filter, nil) // after list_id = <each list>
 	if p.ListID != "" {
-		args = append(args, p.ListID)
-		list = "list_id = $1"
+		cond, args = where(p.Filter, nil)
 	}
-	cond, args := filters(p.Filter, args)
 	if p.After != nil {
 		op := ">"
 		if key.dir == "DESC" {
@@ -259,13 +272,23 @@ func listQuery(p todo.ListParams) (string, []any, error) {
 	}
 	args = append(args, p.Limit+1)
 	limit := "$" + strconv.Itoa(len(args))
-	page := fmt.Sprintf("SELECT %s, %s AS sort_key FROM todos WHERE %s%s ORDER BY %s %s, id %s LIMIT %s",
-		todoColumns, key.expr, list, cond, key.expr, key.dir, key.dir, limit)
+	order := fmt.Sprintf("%s %s, id %s", key.expr, key.dir, key.dir)
 	if p.ListID != "" {
-		return page, args, nil
+		return fmt.Sprintf("SELECT %s, %s AS sort_key FROM todos WHERE %s ORDER BY %s LIMIT %s",
+			todoColumns, key.expr, cond, order, limit), args, nil
 	}
-	return fmt.Sprintf("SELECT t.* FROM unnest(%s) AS my(list_id) CROSS JOIN LATERAL (%s) t ORDER BY t.sort_key %s, t.id %s LIMIT %s",
-		myLists, page, key.dir, key.dir, limit), args, nil
+	return fmt.Sprintf(`WITH heads AS (
+    SELECT h.list_id, row_number() OVER (ORDER BY h.sort_key %[1]s, h.id %[1]s) AS rank
+    FROM unnest(%[2]s) AS my(list_id)
+    CROSS JOIN LATERAL (SELECT list_id, %[3]s AS sort_key, id FROM todos
+                        WHERE list_id = my.list_id%[4]s ORDER BY %[5]s LIMIT 1) h
+    ORDER BY h.sort_key %[1]s, h.id %[1]s LIMIT %[6]s
+)
+SELECT t.* FROM heads
+CROSS JOIN LATERAL (SELECT %[7]s, %[3]s AS sort_key FROM todos
+                    WHERE list_id = heads.list_id%[4]s ORDER BY %[5]s LIMIT %[6]s + 1 - heads.rank) t
+ORDER BY t.sort_key %[1]s, t.id %[1]s LIMIT %[6]s`,
+		key.dir, myLists, key.expr, cond, order, limit, todoColumns), args, nil
 }
 
 // List returns one page of the todos the caller can see; see todo.ListParams.
