@@ -4,7 +4,7 @@
 -- app.user_id to the verified JWT subject (set_config(..., true): it ends with
 -- the transaction). A todo belongs to a list; list_members says who is in it:
 -- every member sees its todos, owners and editors change them. app.my_lists()
--- (migrations/000007_my_lists_plpgsql.up.sql) reads the caller's memberships;
+-- (migrations/000004_lists.up.sql, rewritten by 000007_across_lists) reads the caller's memberships;
 -- a missing or empty app.user_id has no memberships, so it matches no row.
 -- No other role has a policy, so with FORCE ROW LEVEL SECURITY every other
 -- role, the table owner included, sees and changes nothing.
