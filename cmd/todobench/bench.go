@@ -210,6 +210,11 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 			c, shared/personal, mine, mine/personal)
 	}
 	fmt.Fprintf(stdout, "\nAPI RSS peak over the closed-loop cells: %.1f MB\n", float64(peak)/1e6)
+	if o.open.clients > 0 {
+		if err := openLoop(ctx, api, f, o.open, cpu, stdout); err != nil {
+			return err
+		}
+	}
 	if o.events.streams > 0 {
 		if err := eventsBench(ctx, api, o.events, stdout); err != nil {
 			return err
