@@ -180,21 +180,22 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	var peak int64
 	for _, w := range o.workloads {
 		for _, c := range o.concurrencies {
-			pg := ref.run(ctx, w, c, cpu)
 			d := measure(ctx, direct, f, workloads[w], c, o.duration, cpu)
 			if err := api.resetPeak(); err != nil {
 				return err
 			}
 			a := measure(ctx, api, f, workloads[w], c, o.duration, cpu)
-			peak = max(peak, api.peakRSS())
+			cellPeak := api.peakRSS()
+			peak = max(peak, cellPeak)
+			pg := ref.run(ctx, w, c, cpu) // last, as its writes from up to max_connections leave Postgres busier
 			apiRate[fmt.Sprint(w, c)] = a.rate
 			apiUS, pgUS, genUS := a.cpu.perRequest(a.rate * o.duration.Seconds())
-			_, pgbUS, _ := pg.cpu.perRequest(pg.rate * o.duration.Seconds())
+			_, pgbUS, _ := pg.cpu.perRequest(float64(pg.counted))
 			fmt.Fprintf(stdout, row, w, c, rate(pg.rate), pg.conns(), ms(pg.p50), ms(pg.p99), pg.errs(),
 				rate(d.rate), ms(d.p50), ms(d.p99), d.errors,
 				rate(a.rate), ms(a.p50), ms(a.p95), ms(a.p99), a.errors,
 				ratio(a.rate, pg.rate), ratio(a.rate, d.rate), apiUS, pgUS, genUS, pgbUS,
-				fmt.Sprintf("%.0f MB", float64(api.peakRSS())/1e6))
+				fmt.Sprintf("%.0f MB", float64(cellPeak)/1e6))
 		}
 	}
 	fmt.Fprintln(stdout, "\nconns: pgbench's connections (the concurrency, capped by the server's max_connections); API/pgb, API/dir: API/s over pgbench/s and direct/s;")

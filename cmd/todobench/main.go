@@ -37,6 +37,7 @@ type options struct {
 	concurrencies []int
 	workloads     []string
 	apiBin        string
+	pgbench       string
 	alg           string
 	debugAddr     string
 	apiEnv        []string
@@ -62,6 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	conc := flags.String("concurrency", "64,256,1000", "concurrent clients, comma separated")
 	work := flags.String("workloads", "list,get,create,update,mix,personal,shared,mine-1,mine-50,mine-500", "workloads, comma separated")
 	flags.StringVar(&o.apiBin, "api", "bin/todoapi", "the todoapi binary to measure")
+	flags.StringVar(&o.pgbench, "pgbench", "pgbench", "the pgbench binary of the reference side, looked up in PATH and in /usr/lib/postgresql/15/bin (\"\": no reference)")
 	flags.StringVar(&o.alg, "alg", "EdDSA", "token algorithm: EdDSA (as Better Auth signs, via a JWKS) or HS256")
 	flags.StringVar(&o.debugAddr, "debug", "", "DEBUG_ADDR for the API (pprof), e.g. 127.0.0.1:6060")
 	pool := flags.Int("pool", 0, "pool_max_conns for both sides (0: the API's default)")

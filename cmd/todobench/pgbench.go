@@ -233,11 +233,13 @@ func (s script) check(ctx context.Context, apiURL string, u, k int) error {
 }
 
 // pgbenchResult is one pgbench run: its own throughput (without connection
-// time) and failures, latency percentiles from its sampled log, and the CPU
-// used over the measured window.
+// time) and failures; from its log, the latency percentiles of the
+// transactions that ended inside the measured window, and their number
+// (counted), over which the CPU used in the window is divided.
 type pgbenchResult struct {
 	result
 	clients int
+	counted int
 }
 
 // runPgbench runs script s from clients connections for a short warm-up and
@@ -259,7 +261,7 @@ func runPgbench(ctx context.Context, bin, apiURL, adminURL string, s script, f *
 	// window an end well before pgbench's own.
 	seconds := int((warmup + duration + time.Duration(clients)*10*time.Millisecond + 2*time.Second).Seconds())
 	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(clients, runtime.NumCPU())),
-		"-T", strconv.Itoa(seconds), "-f", "script.sql", "-l", "--sampling-rate", "0.1", "--log-prefix", "log"}
+		"-T", strconv.Itoa(seconds), "-f", "script.sql", "-l", "--log-prefix", "log"}
 	for name, v := range s.consts {
 		args = append(args, "-D", name+"="+v)
 	}
@@ -289,9 +291,9 @@ func runPgbench(ctx context.Context, bin, apiURL, adminURL string, s script, f *
 		}
 	}
 	time.Sleep(warmup)
-	c0 := probe()
+	from, c0 := time.Now(), probe()
 	time.Sleep(duration)
-	c1 := probe()
+	to, c1 := time.Now(), probe()
 	select {
 	case <-done: // it ended inside the window, its connections' CPU with it
 	default:
@@ -301,7 +303,7 @@ func runPgbench(ctx context.Context, bin, apiURL, adminURL string, s script, f *
 	if waitErr != nil {
 		return r, fmt.Errorf("pgbench: %v: %s", waitErr, out.String())
 	}
-	if err := r.parse(out.String(), dir); err != nil {
+	if err := r.parse(out.String(), dir, from, to); err != nil {
 		return r, fmt.Errorf("pgbench: %w: %s", err, out.String())
 	}
 	return r, nil
@@ -313,8 +315,10 @@ var (
 )
 
 // parse reads pgbench's summary (output) and its per-transaction logs (in
-// dir): a log line's third field is the transaction's latency in µs.
-func (r *pgbenchResult) parse(output, dir string) error {
+// dir) between from and to: a log line's fields are the client, the
+// transaction's number, its latency in µs (or "failed", "skipped"), the
+// script, and the time it ended (Unix seconds, µs).
+func (r *pgbenchResult) parse(output, dir string, from, to time.Time) error {
 	tps, failed := pgbenchTPS.FindStringSubmatch(output), pgbenchFailed.FindStringSubmatch(output)
 	if tps == nil || failed == nil {
 		return errors.New("no tps or failed transactions in its output")
@@ -334,9 +338,15 @@ func (r *pgbenchResult) parse(output, dir string) error {
 		sc := bufio.NewScanner(file)
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())
-			if len(f) < 3 {
+			if len(f) < 6 {
 				continue
 			}
+			sec, _ := strconv.ParseInt(f[4], 10, 64)
+			us, _ := strconv.ParseInt(f[5], 10, 64)
+			if end := time.Unix(sec, us*1000); end.Before(from) || !end.Before(to) {
+				continue
+			}
+			r.counted++
 			if us, err := strconv.ParseInt(f[2], 10, 64); err == nil { // not "failed" nor "skipped"
 				lat = append(lat, time.Duration(us)*time.Microsecond)
 			}
@@ -365,11 +375,13 @@ type reference struct {
 // how many connections pgbench may open beside both pools (poolMax each).
 func newReference(ctx context.Context, o options, apiURL, adminURL string, f *fixture, poolMax int32) (*reference, error) {
 	r := &reference{url: apiURL, adminURL: adminURL, f: f, duration: o.duration}
+	if o.pgbench == "" {
+		return r, nil
+	}
 	var err error
-	if r.bin, err = exec.LookPath("pgbench"); err != nil {
-		if r.bin, err = exec.LookPath("/usr/lib/postgresql/15/bin/pgbench"); err != nil {
-			r.notes = append(r.notes, "pgbench not found (make deps installs it): no reference")
-			return r, nil
+	if r.bin, err = exec.LookPath(o.pgbench); err != nil {
+		if r.bin, err = exec.LookPath(filepath.Join("/usr/lib/postgresql/15/bin", o.pgbench)); err != nil {
+			return nil, fmt.Errorf("%w (make deps installs pgbench; -pgbench '' runs without it)", err)
 		}
 	}
 	if r.url, err = withoutPoolSettings(apiURL); err != nil {
@@ -408,7 +420,7 @@ func withoutPoolSettings(raw string) (string, error) {
 // describe says what the reference runs, with each script.
 func (r *reference) describe() string {
 	if len(r.scripts) == 0 {
-		return "reference: none"
+		return "reference: none (-pgbench \"\")"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "reference: %s -M prepared, as the API's login role (row-level security applies), up to %d connections;\n", r.bin, r.maxClients)
