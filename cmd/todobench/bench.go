@@ -200,7 +200,7 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	}
 	fmt.Fprintln(stdout, "\nconns: pgbench's connections (the concurrency, capped by the server's max_connections); API/pgb, API/dir: API/s over pgbench/s and direct/s;")
 	fmt.Fprintln(stdout, "API, PG, gen µs: CPU per API request of the API process, the Postgres cluster and this load generator; PG µs¹: Postgres's CPU per pgbench transaction;")
-	fmt.Fprintln(stdout, "API RSS: the API's peak resident memory in that cell (VmHWM, reset before it).")
+	fmt.Fprintln(stdout, "API RSS: the API's peak resident memory in that cell (VmHWM, reset before it: it starts from what the cell before left).")
 	for _, n := range ref.notes {
 		fmt.Fprintln(stdout, n)
 	}

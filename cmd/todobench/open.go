@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,11 +37,12 @@ func openLoop(ctx context.Context, a *apiSide, f *fixture, o openOptions, probe 
 	}
 	start := time.Now().Add(100 * time.Millisecond)
 	countFrom, end := start.Add(o.interval), start.Add(o.interval+o.duration)
+	firstError := &atomic.Pointer[error]{}
 	lat := make([][]time.Duration, o.clients)
 	errs := make([]int, o.clients)
 	var wg sync.WaitGroup
 	for v := range o.clients {
-		vu := &httpSide{base: a.base, tokens: a.tokens, firstError: a.firstError, client: &http.Client{
+		vu := &httpSide{base: a.base, tokens: a.tokens, firstError: firstError, client: &http.Client{
 			Timeout:   30 * time.Second,
 			Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute, DisableCompression: true},
 		}}
@@ -94,6 +96,9 @@ func openLoop(ctx context.Context, a *apiSide, f *fixture, o openOptions, probe 
 		ms(p50), ms(p95), ms(p99), ms(worst))
 	fmt.Fprintf(stdout, "API RSS peak %.1f MB; CPU per request: API %s µs, Postgres %s µs, load generator %s µs\n",
 		float64(a.peakRSS())/1e6, apiUS, pgUS, genUS)
+	if err := firstError.Load(); err != nil {
+		fmt.Fprintf(stdout, "first error: %v\n", *err)
+	}
 	return nil
 }
 

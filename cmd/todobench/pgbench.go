@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/url"
 	"os"
 	"os/exec"
@@ -259,7 +260,7 @@ func runPgbench(ctx context.Context, bin, apiURL, adminURL string, s script, f *
 	}
 	// -T counts from before the connections: leave them time, and the
 	// window an end well before pgbench's own.
-	seconds := int((warmup + duration + time.Duration(clients)*10*time.Millisecond + 2*time.Second).Seconds())
+	seconds := int(math.Ceil((warmup + duration + time.Duration(clients)*5*time.Millisecond + time.Second).Seconds()))
 	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(clients, runtime.NumCPU())),
 		"-T", strconv.Itoa(seconds), "-f", "script.sql", "-l", "--log-prefix", "log"}
 	for name, v := range s.consts {

@@ -30,11 +30,13 @@ func postmaster(ctx context.Context, url string) (int, error) {
 	return parentOf(backend), nil
 }
 
-// sample reads the CPU used so far. Postgres's is the postmaster's and its
-// children's now alive: a backend that exited inside a window is lost (the
-// pools, and pgbench while it runs, keep theirs).
+// sample reads the CPU used so far. Postgres's is the postmaster's, its
+// children's now alive, and its children's that have exited (which the
+// kernel adds to the postmaster's cutime and cstime when it reaps them): a
+// backend that exits inside a window moves its CPU time from one sum to the
+// other, to within a clock tick.
 func (p procs) sample() cpuUse {
-	c := cpuUse{api: cpuTime(p.api), gen: cpuTime(os.Getpid()), pg: cpuTime(p.postmaster)}
+	c := cpuUse{api: cpuTime(p.api), gen: cpuTime(os.Getpid()), pg: cpuTime(p.postmaster) + exitedChildrenCPU(p.postmaster)}
 	for _, child := range childrenOf(p.postmaster) {
 		c.pg += cpuTime(child)
 	}
@@ -83,17 +85,31 @@ func childrenOf(pid int) []int {
 
 // parentOf is process pid's parent (0 if unknown).
 func parentOf(pid int) int {
+	ppid, _ := strconv.Atoi(statField(pid, 4))
+	return ppid
+}
+
+// exitedChildrenCPU is the CPU time of process pid's children that have
+// exited and been waited for (cutime + cstime, in USER_HZ ticks: 100 a
+// second on Linux).
+func exitedChildrenCPU(pid int) time.Duration {
+	cutime, _ := strconv.ParseInt(statField(pid, 16), 10, 64)
+	cstime, _ := strconv.ParseInt(statField(pid, 17), 10, 64)
+	return time.Duration(cutime+cstime) * 10 * time.Millisecond
+}
+
+// statField is field n (from 1, as in proc(5)) of /proc/PID/stat.
+func statField(pid, n int) string {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return ""
 	}
-	_, rest, _ := strings.Cut(string(b), ") ")
+	_, rest, _ := strings.Cut(string(b), ") ") // the command name, field 2, may hold spaces
 	f := strings.Fields(rest)
-	if len(f) < 2 {
-		return 0
+	if n < 3 || n-3 >= len(f) {
+		return ""
 	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
+	return f[n-3]
 }
 
 // procStatus is a size field of /proc/PID/status (VmRSS:, VmHWM:) in bytes.
