@@ -276,6 +276,7 @@ func runPgbench(ctx context.Context, bin, apiURL, adminURL string, s script, f *
 	var waitErr error
 	done := make(chan struct{})
 	go func() { waitErr = cmd.Wait(); close(done) }()
+	defer func() { _ = cmd.Process.Kill(); <-done }() // on an early return; a no-op after the end
 	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		return r, err
