@@ -91,8 +91,8 @@ func openLoop(ctx context.Context, a *apiSide, f *fixture, o openOptions, probe 
 	apiUS, pgUS, genUS := c1.minus(c0).perRequest(float64(len(all)))
 	fmt.Fprintf(stdout, "\nopen loop: %d connections (%d held open mid-run, from /proc/net/tcp), each its user's mix at one request per %s, for %s\n",
 		o.clients, conns, o.interval, o.duration)
-	fmt.Fprintf(stdout, "requests %d (%.0f/s, scheduled %.0f/s), errors %d; latency from the scheduled time: p50 %s, p95 %s, p99 %s, max %s\n",
-		len(all), float64(len(all))/o.duration.Seconds(), float64(o.clients)*float64(time.Second)/float64(o.interval), failed,
+	fmt.Fprintf(stdout, "requests %d (scheduled at %.0f/s): %d answered as expected (%.0f/s), %d errors; latency from the scheduled time: p50 %s, p95 %s, p99 %s, max %s\n",
+		len(all), float64(o.clients)*float64(time.Second)/float64(o.interval), len(all)-failed, float64(len(all)-failed)/o.duration.Seconds(), failed,
 		ms(p50), ms(p95), ms(p99), ms(worst))
 	fmt.Fprintf(stdout, "API RSS peak %.1f MB; CPU per request: API %s µs, Postgres %s µs, load generator %s µs\n",
 		float64(a.peakRSS())/1e6, apiUS, pgUS, genUS)
