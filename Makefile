@@ -103,6 +103,6 @@ serve:
 	echo "More tokens:  JWT_SECRET=$$JWT_SECRET bin/todoapi token --sub <user-id>" && echo
 	@exec bin/todoapi serve
 
-## bench: the API against the same transactions straight to Postgres (a few minutes)
+## bench: the API against the same transactions straight to Postgres (pgbench, pgx), then 1,000 users open-loop (about 10 minutes)
 bench: deps build
 	@$(GO) run ./cmd/devpg -- $(GO) run ./cmd/todobench $(BENCH_FLAGS)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,15 +19,18 @@ import (
 
 // apiSide runs the workloads over HTTP against a `todoapi serve` process.
 type apiSide struct {
+	*httpSide
+	cmd    *exec.Cmd
+	issuer *issuer
+}
+
+// httpSide sends the workloads' requests to the API at base through client,
+// each with its user's token; firstError keeps the first failure.
+type httpSide struct {
 	base       string
 	client     *http.Client
 	tokens     []string
-	cmd        *exec.Cmd
-	issuer     *issuer
-	peak       atomic.Int64 // bytes
-	stopWatch  chan struct{}
-	watchDone  sync.WaitGroup
-	firstError atomic.Pointer[error]
+	firstError *atomic.Pointer[error]
 }
 
 func startAPI(ctx context.Context, o options, databaseURL string) (*apiSide, error) {
@@ -37,7 +38,7 @@ func startAPI(ctx context.Context, o options, databaseURL string) (*apiSide, err
 	if err != nil {
 		return nil, err
 	}
-	a := &apiSide{issuer: is, stopWatch: make(chan struct{})}
+	a := &apiSide{issuer: is, httpSide: &httpSide{firstError: &atomic.Pointer[error]{}}}
 	for u := range o.users {
 		tok, err := is.token(userID(u))
 		if err != nil {
@@ -86,57 +87,22 @@ func startAPI(ctx context.Context, o options, databaseURL string) (*apiSide, err
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // settle before the idle RSS is read
-	a.watchDone.Add(1)
-	go a.watchRSS()
 	return a, nil
 }
 
 func (a *apiSide) stop() {
-	close(a.stopWatch)
-	a.watchDone.Wait()
 	_ = a.cmd.Process.Signal(os.Interrupt)
 	_ = a.cmd.Wait()
 	a.issuer.close()
 }
 
-// rss is the API process's resident memory now; peakRSS the highest seen
-// (the kernel's own high-water mark).
-func (a *apiSide) rss() int64     { return procStatus(a.cmd.Process.Pid, "VmRSS:") }
-func (a *apiSide) peakRSS() int64 { return max(a.peak.Load(), procStatus(a.cmd.Process.Pid, "VmHWM:")) }
+// rss is the API process's resident memory now; peakRSS the highest since
+// resetPeak (the kernel's own high-water mark).
+func (a *apiSide) rss() int64       { return procStatus(a.cmd.Process.Pid, "VmRSS:") }
+func (a *apiSide) peakRSS() int64   { return procStatus(a.cmd.Process.Pid, "VmHWM:") }
+func (a *apiSide) resetPeak() error { return resetPeak(a.cmd.Process.Pid) }
 
-func (a *apiSide) watchRSS() {
-	defer a.watchDone.Done()
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-a.stopWatch:
-			return
-		case <-t.C:
-			if r := a.rss(); r > a.peak.Load() {
-				a.peak.Store(r)
-			}
-		}
-	}
-}
-
-func procStatus(pid int, field string) int64 {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
-
-func (a *apiSide) do(ctx context.Context, method, path string, u int, body string, want int) error {
+func (a *httpSide) do(ctx context.Context, method, path string, u int, body string, want int) error {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -164,7 +130,7 @@ func (a *apiSide) do(ctx context.Context, method, path string, u int, body strin
 	return err
 }
 
-func (a *apiSide) list(ctx context.Context, u int, q page) error {
+func (a *httpSide) list(ctx context.Context, u int, q page) error {
 	path := "/v1/todos?limit=20"
 	if q.listID != "" {
 		path += "&list_id=" + q.listID
@@ -174,12 +140,12 @@ func (a *apiSide) list(ctx context.Context, u int, q page) error {
 	}
 	return a.do(ctx, http.MethodGet, path, u, "", http.StatusOK)
 }
-func (a *apiSide) get(ctx context.Context, u int, id string) error {
+func (a *httpSide) get(ctx context.Context, u int, id string) error {
 	return a.do(ctx, http.MethodGet, "/v1/todos/"+id, u, "", http.StatusOK)
 }
-func (a *apiSide) create(ctx context.Context, u int) error {
+func (a *httpSide) create(ctx context.Context, u int) error {
 	return a.do(ctx, http.MethodPost, "/v1/todos", u, `{"title":"benchmark"}`, http.StatusCreated)
 }
-func (a *apiSide) update(ctx context.Context, u int, id string) error {
+func (a *httpSide) update(ctx context.Context, u int, id string) error {
 	return a.do(ctx, http.MethodPatch, "/v1/todos/"+id, u, `{"completed":true}`, http.StatusOK)
 }

@@ -79,20 +79,24 @@ var workloads = map[string]func(ctx context.Context, s side, f *fixture, r *math
 		u := r.IntN(f.users)
 		return s.update(ctx, u, f.id(u, r))
 	},
-	// A TodoMVC session: mostly reading the list, some opening, adding and toggling.
 	"mix": func(ctx context.Context, s side, f *fixture, r *mathrand.Rand) error {
-		u := r.IntN(f.users)
-		switch p := r.IntN(100); {
-		case p < 60:
-			return s.list(ctx, u, page{})
-		case p < 80:
-			return s.get(ctx, u, f.id(u, r))
-		case p < 90:
-			return s.create(ctx, u)
-		default:
-			return s.update(ctx, u, f.id(u, r))
-		}
+		return mix(ctx, s, f, r, r.IntN(f.users))
 	},
+}
+
+// mix is a TodoMVC session's next request for user u: mostly reading the
+// list, some opening, adding and toggling.
+func mix(ctx context.Context, s side, f *fixture, r *mathrand.Rand, u int) error {
+	switch p := r.IntN(100); {
+	case p < 60:
+		return s.list(ctx, u, page{})
+	case p < 80:
+		return s.get(ctx, u, f.id(u, r))
+	case p < 90:
+		return s.create(ctx, u)
+	default:
+		return s.update(ctx, u, f.id(u, r))
+	}
 }
 
 // fixture is the seeded data: users user-00000 .. user-N-1, each with a
@@ -147,28 +151,58 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	}
 	defer api.stop()
 
+	pm, err := postmaster(ctx, ownerOfData)
+	if err != nil {
+		return err
+	}
+	cpu := procs{api: api.cmd.Process.Pid, postmaster: pm}.sample
+	ref, err := newReference(ctx, o, apiURL, ownerOfData, f, database.Stat().MaxConns())
+	if err != nil {
+		return err
+	}
+
 	var pgVersion string
 	_ = pgxQueryRow(ctx, ownerOfData, "SHOW server_version", &pgVersion)
 	fmt.Fprintf(stdout, "machine: %d CPUs, %s; PostgreSQL %s on the same machine; pool %d connections; tokens %s; %s per cell\n",
 		runtime.NumCPU(), runtime.Version(), pgVersion, database.Stat().MaxConns(), o.alg, o.duration)
+	fmt.Fprintln(stdout, ref.describe())
 	fmt.Fprintf(stdout, "API RSS idle: %.1f MB\n\n", float64(api.rss())/1e6)
 	if err := printPlans(ctx, ownerOfData, f, stdout); err != nil {
 		fmt.Fprintf(stdout, "plans: %v\n\n", err)
 	}
 
-	const row = "| %-8s | %5v | %8v | %7v | %7v | %7v | %4v | %8v | %7v | %7v | %7v | %4v | %6v | %8v |\n"
-	fmt.Fprintf(stdout, row, "workload", "conc", "direct/s", "p50", "p95", "p99", "err", "API/s", "p50", "p95", "p99", "err", "ratio", "API RSS")
-	fmt.Fprintf(stdout, row, "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---")
+	const row = "| %-8s | %5v | %9v | %5v | %7v | %7v | %4v | %8v | %7v | %7v | %4v | %7v | %7v | %7v | %7v | %4v | %7v | %7v | %6v | %6v | %6v | %6v | %7v |\n"
+	fmt.Fprintf(stdout, row, "workload", "conc", "pgbench/s", "conns", "p50", "p99", "err", "direct/s", "p50", "p99", "err",
+		"API/s", "p50", "p95", "p99", "err", "API/pgb", "API/dir", "API µs", "PG µs", "gen µs", "PG µs¹", "API RSS")
+	fmt.Fprintf(stdout, row, "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---",
+		"---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---")
 	apiRate := map[string]float64{} // by workload and concurrency
+	var peak int64
 	for _, w := range o.workloads {
 		for _, c := range o.concurrencies {
-			d := measure(ctx, direct, f, workloads[w], c, o.duration)
-			a := measure(ctx, api, f, workloads[w], c, o.duration)
+			d := measure(ctx, direct, f, workloads[w], c, o.duration, cpu)
+			if err := api.resetPeak(); err != nil {
+				return err
+			}
+			a := measure(ctx, api, f, workloads[w], c, o.duration, cpu)
+			cellPeak := api.peakRSS()
+			peak = max(peak, cellPeak)
+			pg := ref.run(ctx, w, c, cpu) // last, as its writes from up to max_connections leave Postgres busier
 			apiRate[fmt.Sprint(w, c)] = a.rate
-			fmt.Fprintf(stdout, row, w, c, fmt.Sprintf("%.0f", d.rate), ms(d.p50), ms(d.p95), ms(d.p99), d.errors,
-				fmt.Sprintf("%.0f", a.rate), ms(a.p50), ms(a.p95), ms(a.p99), a.errors,
-				fmt.Sprintf("%.2f", a.rate/d.rate), fmt.Sprintf("%.0f MB", float64(api.peakRSS())/1e6))
+			apiUS, pgUS, genUS := a.cpu.perRequest(a.rate * o.duration.Seconds())
+			_, pgbUS, _ := pg.cpu.perRequest(float64(pg.counted))
+			fmt.Fprintf(stdout, row, w, c, rate(pg.rate), pg.conns(), ms(pg.p50), ms(pg.p99), pg.errs(),
+				rate(d.rate), ms(d.p50), ms(d.p99), d.errors,
+				rate(a.rate), ms(a.p50), ms(a.p95), ms(a.p99), a.errors,
+				ratio(a.rate, pg.rate), ratio(a.rate, d.rate), apiUS, pgUS, genUS, pgbUS,
+				fmt.Sprintf("%.0f MB", float64(cellPeak)/1e6))
 		}
+	}
+	fmt.Fprintln(stdout, "\nconns: pgbench's connections (the concurrency, capped by the server's max_connections); API/pgb, API/dir: API/s over pgbench/s and direct/s;")
+	fmt.Fprintln(stdout, "API, PG, gen µs: CPU per API request of the API process, the Postgres cluster and this load generator; PG µs¹: Postgres's CPU per pgbench transaction;")
+	fmt.Fprintln(stdout, "API RSS: the API's peak resident memory in that cell (VmHWM, reset before it: it starts from what the cell before left).")
+	for _, n := range ref.notes {
+		fmt.Fprintln(stdout, n)
 	}
 	c := o.concurrencies[0]
 	personal, shared, mine := apiRate[fmt.Sprint("personal", c)], apiRate[fmt.Sprint("shared", c)], apiRate[fmt.Sprint("mine-500", c)]
@@ -176,7 +210,12 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 		fmt.Fprintf(stdout, "\nAPI at %d clients: one shared list %.2fx a personal list (target >= 0.9); all my lists as a member of 500: %.0f req/s (%.2fx a personal list)\n",
 			c, shared/personal, mine, mine/personal)
 	}
-	fmt.Fprintf(stdout, "\nAPI RSS peak over the run: %.1f MB\n", float64(api.peakRSS())/1e6)
+	fmt.Fprintf(stdout, "\nAPI RSS peak over the closed-loop cells: %.1f MB\n", float64(peak)/1e6)
+	if o.open.clients > 0 {
+		if err := openLoop(ctx, api, f, o.open, cpu, stdout); err != nil {
+			return err
+		}
+	}
 	if o.events.streams > 0 {
 		if err := eventsBench(ctx, api, o.events, stdout); err != nil {
 			return err
@@ -188,17 +227,37 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	return nil
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
+func rate(r float64) string {
+	if r == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", r)
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+func ms(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+}
 
 type result struct {
 	rate          float64
 	p50, p95, p99 time.Duration
 	errors        int64
+	cpu           cpuUse // over the counted window
 }
 
 // measure runs op from conc goroutines: a short warm-up, then duration of
-// counted requests.
-func measure(ctx context.Context, s side, f *fixture, op func(context.Context, side, *fixture, *mathrand.Rand) error, conc int, duration time.Duration) result {
+// counted requests; probe is read at the start and end of the counted window.
+func measure(ctx context.Context, s side, f *fixture, op func(context.Context, side, *fixture, *mathrand.Rand) error, conc int, duration time.Duration, probe func() cpuUse) result {
 	const warmup = 500 * time.Millisecond
 	start := time.Now()
 	countFrom, stopAt := start.Add(warmup), start.Add(warmup+duration)
@@ -224,14 +283,25 @@ func measure(ctx context.Context, s side, f *fixture, op func(context.Context, s
 			}
 		})
 	}
+	time.Sleep(time.Until(countFrom))
+	c0 := probe()
+	time.Sleep(time.Until(stopAt))
+	c1 := probe()
 	wg.Wait()
 	all := slices.Concat(lat...)
-	slices.Sort(all)
-	if len(all) == 0 {
-		return result{errors: errs.Load()}
+	r := result{rate: float64(len(all)) / duration.Seconds(), errors: errs.Load(), cpu: c1.minus(c0)}
+	r.p50, r.p95, r.p99 = percentiles(all)
+	return r
+}
+
+// percentiles are the 50th, 95th and 99th percentiles of lat, which they sort.
+func percentiles(lat []time.Duration) (p50, p95, p99 time.Duration) {
+	if len(lat) == 0 {
+		return 0, 0, 0
 	}
-	at := func(q float64) time.Duration { return all[int(q*float64(len(all)-1))] }
-	return result{rate: float64(len(all)) / duration.Seconds(), p50: at(0.50), p95: at(0.95), p99: at(0.99), errors: errs.Load()}
+	slices.Sort(lat)
+	at := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
+	return at(0.50), at(0.95), at(0.99)
 }
 
 // directSide runs the store's own transactions: the limit the API can reach.
@@ -267,7 +337,8 @@ func (d directSide) update(ctx context.Context, u int, id string) error {
 // seedSQL writes the fixture set-based, as a superuser: :users users, each
 // with a personal list of :todos todos, and :lists shared lists of :shared
 // todos, each owned by an ordinary user (user-00003 on) with one more as a
-// viewer; the users of memberOf join the first 500, 50 and 1 of them. Triggers are off: members
+// viewer; the users of memberOf join the first 500, 50 and 1 of them. A
+// personal list's todos have ids pgbench can name (personalTodoID). Triggers are off: members
 // are written here, and a seed wants no audit trail. The list indexes of
 // todos are made after the rows, which is faster than keeping them up to date.
 var seedSQL = []string{
@@ -293,8 +364,9 @@ var seedSQL = []string{
 	`INSERT INTO list_members (list_id, user_id, role, added_by)
 	 SELECT md5('shared-' || s)::uuid, 'user-' || lpad(m.u::text, 5, '0'), 'editor', 'seed'
 	 FROM (VALUES (0, 500), (1, 50), (2, 1)) m(u, n), generate_series(1, m.n) s`,
-	`INSERT INTO todos (list_id, user_id, title, completed, created_at, updated_at)
-	 SELECT l.id, l.created_by, 'todo ' || n || ' of ' || l.name, n % 3 = 0, t.at, t.at
+	`INSERT INTO todos (id, list_id, user_id, title, completed, created_at, updated_at)
+	 SELECT CASE WHEN l.personal_of IS NULL THEN gen_random_uuid() ELSE ` + personalTodoID("l.personal_of", "n") + ` END,
+	        l.id, l.created_by, 'todo ' || n || ' of ' || l.name, n % 3 = 0, t.at, t.at
 	 FROM lists l,
 	      generate_series(1, CASE WHEN l.personal_of IS NULL THEN (:shared) ELSE (:todos) END) n,
 	      LATERAL (SELECT now() - random() * interval '30 days' AS at) t`,

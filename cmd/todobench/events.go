@@ -36,9 +36,9 @@ func eventsBench(ctx context.Context, a *apiSide, o eventOptions, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	cpu0 := procCPU(a.cmd.Process.Pid)
+	cpu0 := cpuTime(a.cmd.Process.Pid)
 	baseWrites, _ := writeAt(ctx, a, o, shared, "base")
-	cpuBase := procCPU(a.cmd.Process.Pid) - cpu0
+	cpuBase := cpuTime(a.cmd.Process.Pid) - cpu0
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.streams, DisableCompression: true}}
 	ctx, cancel := context.WithCancel(ctx)
@@ -103,29 +103,18 @@ func eventsBench(ctx context.Context, a *apiSide, o eventOptions, stdout io.Writ
 	}
 	opened.Wait()
 	rss0 := a.rss()
-	peak := rss0
-	stopRSS := make(chan struct{})
-	go func() {
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopRSS:
-				return
-			case <-t.C:
-				peak = max(peak, a.rss())
-			}
-		}
-	}()
-	cpu1 := procCPU(a.cmd.Process.Pid)
+	if err := a.resetPeak(); err != nil {
+		return err
+	}
+	cpu1 := cpuTime(a.cmd.Process.Pid)
 	writes, sharedWrites := writeAt(ctx, a, o, shared, "live")
 	expected := (writes + sharedWrites) * int64(perUser) // a shared todo reaches both members' streams
-	cpuLive := procCPU(a.cmd.Process.Pid) - cpu1
+	cpuLive := cpuTime(a.cmd.Process.Pid) - cpu1
 	// Wait for the last deliveries (every create reaches perUser streams).
 	for wait := time.Now(); delivered.Load() < expected && time.Since(wait) < 10*time.Second; {
 		time.Sleep(10 * time.Millisecond)
 	}
-	close(stopRSS)
+	peak := a.peakRSS()
 	cancel()
 	done.Wait()
 
@@ -210,20 +199,4 @@ func writeAt(ctx context.Context, a *apiSide, o eventOptions, shared []string, t
 			}
 		})
 	}
-}
-
-// procCPU is the CPU time (user + system) process pid has used.
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	_, rest, _ := strings.Cut(string(b), ") ")
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }

@@ -1,14 +1,20 @@
 // Command todobench measures the API against its own limit, in one run on one
-// machine: the same transactions sent straight to Postgres through the store
-// (pgx, one pipelined round trip each), then through the HTTP API with real
-// JWTs. It prints throughput, latency percentiles, errors, the API's memory and
-// the ratio API / direct for each workload and concurrency. The data has
+// machine: the same transactions sent straight to Postgres by pgbench
+// (the store's own statements, captured from it, pipelined as one implicit
+// transaction), through the store (pgx, one pipelined round trip each), then
+// through the HTTP API with real JWTs. For each workload and concurrency it
+// prints throughput, latency percentiles and errors of each side, the ratios
+// API / pgbench and API / direct, the CPU each API request costs the API,
+// Postgres and the load generator (from /proc), and the API's peak memory.
+// An open-loop run follows: 1,000 connections each sending about one request
+// a second, latency measured from when each was due. The data has
 // shared lists (issue #11): besides each user's personal list, lists of which
 // three users are members of 1, 50 and 500; the plans and database times of
 // one list's page and of "all my lists" are printed before the table.
 //
 // It needs what `devpg` provides: DATABASE_URL (the API's login role) and
-// TEST_DATABASE_URL (a superuser, to seed the data). `make bench` runs it.
+// TEST_DATABASE_URL (a superuser, to seed the data), and pgbench (`make
+// deps`). `make bench` runs it.
 package main
 
 import (
@@ -31,10 +37,12 @@ type options struct {
 	concurrencies []int
 	workloads     []string
 	apiBin        string
+	pgbench       string
 	alg           string
 	debugAddr     string
 	apiEnv        []string
 	events        eventOptions
+	open          openOptions
 }
 
 func main() {
@@ -55,10 +63,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	conc := flags.String("concurrency", "64,256,1000", "concurrent clients, comma separated")
 	work := flags.String("workloads", "list,get,create,update,mix,personal,shared,mine-1,mine-50,mine-500", "workloads, comma separated")
 	flags.StringVar(&o.apiBin, "api", "bin/todoapi", "the todoapi binary to measure")
+	flags.StringVar(&o.pgbench, "pgbench", "pgbench", "the pgbench binary of the reference side, looked up in PATH and in /usr/lib/postgresql/15/bin (\"\": no reference)")
 	flags.StringVar(&o.alg, "alg", "EdDSA", "token algorithm: EdDSA (as Better Auth signs, via a JWKS) or HS256")
 	flags.StringVar(&o.debugAddr, "debug", "", "DEBUG_ADDR for the API (pprof), e.g. 127.0.0.1:6060")
 	pool := flags.Int("pool", 0, "pool_max_conns for both sides (0: the API's default)")
 	apiEnv := flags.String("api-env", "", "extra environment for the API, comma separated (e.g. LOG_LEVEL=warn,GOGC=200)")
+	flags.IntVar(&o.open.clients, "open-clients", 1000, "open loop: connections, each sending a request per -open-interval (0: skip)")
+	flags.DurationVar(&o.open.interval, "open-interval", time.Second, "open loop: each connection's time between requests")
+	flags.DurationVar(&o.open.duration, "open-duration", 20*time.Second, "open loop: measuring time")
 	flags.IntVar(&o.events.streams, "event-streams", 1000, "live updates: open event streams (0: skip)")
 	flags.IntVar(&o.events.users, "event-users", 500, "live updates: users the streams belong to")
 	flags.IntVar(&o.events.rate, "event-rate", 200, "live updates: creates per second")
@@ -75,6 +87,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return fmt.Errorf("bad concurrency %q", c)
 		}
 		o.concurrencies = append(o.concurrencies, n)
+	}
+	if o.open.clients > 0 && (o.open.interval <= 0 || o.open.duration <= 0) {
+		return errors.New("-open-interval and -open-duration must be positive")
 	}
 	if o.events.streams > 0 && (o.events.users < 1 || o.events.users > o.users || o.events.rate < 1) {
 		return errors.New("-event-users must be 1 to -users, -event-rate at least 1")
