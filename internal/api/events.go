@@ -213,25 +213,19 @@ func (s *server) pump(ctx context.Context, w http.ResponseWriter, stream *event.
 		select {
 		case <-ctx.Done():
 			return
-		case ev := <-stream.Events():
-			buf = appendTodoEvent(buf, ev)
-			for more := true; more && len(buf) < 32<<10; { // write what is queued at once
-				select {
-				case ev := <-stream.Events():
-					buf = appendTodoEvent(buf, ev)
-				default:
-					more = false
-				}
+		case <-stream.Ready():
+			for _, ev := range stream.Take() { // written at once
+				buf = appendTodoEvent(buf, ev)
 			}
 			if !flush() {
 				return
 			}
 		case <-heartbeat.C:
 			buf = append(buf, ": ping\n"...)
-			if len(stream.Events()) == 0 {
+			if pos, caughtUp := stream.CaughtUp(); caughtUp {
 				// Everything up to here is written: move the client's
 				// Last-Event-ID on, without an event (an id with no data).
-				buf = append(buf, "id: "+stream.Position().String()+"\n"...)
+				buf = append(buf, "id: "+pos.String()+"\n"...)
 			}
 			buf = append(buf, '\n')
 			if !flush() {

@@ -61,20 +61,76 @@ const (
 	ResetShutdown = "shutdown" // this instance is stopping: reconnect
 )
 
-// Stream is one subscriber's connection. The hub fills Events in order and
-// never blocks on it: when it is full the stream is reset instead.
+// Stream is one subscriber's connection. The hub queues its events in order
+// and never blocks on it: when more than the buffer would be queued, the
+// stream is reset instead. The queue grows only as events come (an idle
+// stream holds none), so 1,000 open streams cost little memory.
 type Stream struct {
 	UserID string
 	Start  Position // where the stream began
-	events chan Event
+	limit  int      // most events queued
+	mu     sync.Mutex
+	queued []Event       // in order, not yet taken
+	ready  chan struct{} // holds a signal while events are queued
 	done   chan struct{}
 	reason string
 	pos    atomic.Pointer[Position] // delivered up to here (events may still be queued)
 	joined uint64                   // the poll during which it subscribed
 }
 
-// Events are the stream's events, in order.
-func (s *Stream) Events() <-chan Event { return s.events }
+// Ready receives when events are queued: Take them.
+func (s *Stream) Ready() <-chan struct{} { return s.ready }
+
+// Take returns the queued events, in order, and empties the queue.
+func (s *Stream) Take() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	evs := s.queued
+	s.queued = nil
+	return evs
+}
+
+// CaughtUp reports whether nothing is queued, and the position that the
+// client then has everything up to: a safe resume point for a heartbeat.
+// Both are read at once, so no event can slip between them.
+func (s *Stream) CaughtUp() (Position, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Position(), len(s.queued) == 0
+}
+
+// fill queues the events of evs past s's position and moves the position on
+// to to (if it is further), at once. It queues nothing and reports false
+// when that would queue more than the buffer.
+func (s *Stream) fill(evs []Event, to Position) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pos := s.Position()
+	fresh := 0
+	for _, ev := range evs {
+		if pos.Less(ev.Pos) {
+			fresh++
+		}
+	}
+	if len(s.queued)+fresh > s.limit {
+		return false
+	}
+	for _, ev := range evs {
+		if pos.Less(ev.Pos) {
+			s.queued = append(s.queued, ev)
+		}
+	}
+	if pos.Less(to) {
+		s.pos.Store(&to)
+	}
+	if fresh > 0 {
+		select {
+		case s.ready <- struct{}{}:
+		default: // already signalled
+		}
+	}
+	return true
+}
 
 // Done is closed when the hub resets the stream; Reason says why.
 func (s *Stream) Done() <-chan struct{} { return s.done }
@@ -82,8 +138,7 @@ func (s *Stream) Done() <-chan struct{} { return s.done }
 // Reason is why Done was closed.
 func (s *Stream) Reason() string { return s.reason }
 
-// Position is how far the stream has been filled. Once Events is empty the
-// client has everything up to it: a safe resume point for a heartbeat.
+// Position is how far the stream has been filled (see CaughtUp).
 func (s *Stream) Position() Position { return *s.pos.Load() }
 
 // Hub tails the events of one API instance's subscribers: one poller, each
@@ -119,7 +174,7 @@ func (h *Hub) Subscribe(userID string, from *Position) (*Stream, error) {
 	if from != nil {
 		start = *from
 	}
-	s := &Stream{UserID: userID, Start: start, events: make(chan Event, h.cfg.Buffer), done: make(chan struct{}), joined: h.polls}
+	s := &Stream{UserID: userID, Start: start, limit: h.cfg.Buffer, ready: make(chan struct{}, 1), done: make(chan struct{}), joined: h.polls}
 	s.pos.Store(&start)
 	if h.users[userID] == nil {
 		h.users[userID] = map[*Stream]struct{}{}
@@ -313,39 +368,19 @@ func (h *Hub) Poll(ctx context.Context) error {
 				h.reset(s, ResetGone, w)
 				continue
 			}
-			to := w
+			to, evs := w, []Event(nil)
 			if wasRead {
-				if evs := results[i]; len(evs) == h.cfg.PageSize {
+				if evs = results[i]; len(evs) == h.cfg.PageSize {
 					to = evs[len(evs)-1].Pos // more to come: continue from here
 				}
-				if !h.deliver(s, results[i], w) {
-					continue
-				}
 			}
-			if pos.Less(to) {
-				s.pos.Store(&to)
+			if !s.fill(evs, to) {
+				h.reset(s, ResetSlow, w)
 			}
 		}
 	}
 	h.cursor = &w
 	return nil
-}
-
-// deliver queues evs after s's position; a full queue resets s (at w).
-func (h *Hub) deliver(s *Stream, evs []Event, w Position) bool {
-	pos := s.Position()
-	for _, ev := range evs {
-		if !pos.Less(ev.Pos) {
-			continue
-		}
-		select {
-		case s.events <- ev:
-		default:
-			h.reset(s, ResetSlow, w)
-			return false
-		}
-	}
-	return true
 }
 
 // readEach reads every request on its own and marks in failed those that

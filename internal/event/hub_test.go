@@ -3,6 +3,7 @@ package event_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/todoapi/todoapi/db"
@@ -48,8 +49,7 @@ func TestSlowConsumer(t *testing.T) {
 			if err := hub.Poll(ctx); err != nil {
 				t.Fatal(err)
 			}
-			for len(fast.Events()) > 0 {
-				ev := <-fast.Events()
+			for _, ev := range fast.Take() {
 				if want := fmt.Sprintf("r%d-%d", got/3, got%3); ev.Todo == nil || ev.Todo.Title != want {
 					t.Fatalf("fast stream: %+v, want %s", ev, want)
 				}
@@ -72,5 +72,38 @@ func TestSlowConsumer(t *testing.T) {
 	case <-fast.Done():
 		t.Errorf("the reading stream was reset (%s)", fast.Reason())
 	default:
+	}
+}
+
+// TestIdleStreamsAreSmall: an open stream with nothing queued holds no
+// buffer; its queue grows only as events come. 1,000 streams (an
+// instance's worth of open browser tabs) must fit in a few megabytes.
+func TestIdleStreamsAreSmall(t *testing.T) {
+	ctx := context.Background()
+	database := dbtest.New(t).OpenPool(t, "")
+	hub := event.NewHub(db.NewEventStore(database), event.Config{})
+	if err := hub.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	streams := make([]*event.Stream, 0, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		s, err := hub.Subscribe(fmt.Sprintf("user-%d", i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, s)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perStream := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	if perStream > 2<<10 {
+		t.Errorf("an idle stream holds %d bytes, want at most 2 KiB", perStream)
+	}
+	for _, s := range streams {
+		hub.Unsubscribe(s)
 	}
 }
