@@ -14,15 +14,15 @@ const queueTimeout = 5 * time.Second
 
 // admit runs API requests (under /v1/, but not event streams, which hold no
 // request's database connection) on limit worker goroutines; the others wait
-// for a worker in arrival order, for at most wait, then get a 503 with
-// Retry-After. A waiting request has not had its body read nor its token
+// for a worker in arrival order, for at most wait, then are answered by
+// busy. A waiting request has not had its body read nor its token
 // checked: it holds only its connection and headers. The work past this
 // gate waits on a pool of a few database connections anyway; waiting here
 // keeps the memory of 1,000 connections small, and the queue bounded. The
 // workers' stacks grow once to what decoding, Postgres and encoding need;
 // the connections' goroutines stay small. limit 0 runs every request on its
 // connection's goroutine, at once.
-func admit(limit int, wait time.Duration) func(http.Handler) http.Handler {
+func admit(limit int, wait time.Duration, busy http.Handler) func(http.Handler) http.Handler {
 	if limit <= 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
@@ -42,8 +42,7 @@ func admit(limit int, wait time.Duration) func(http.Handler) http.Handler {
 			}
 			j := job{next: next, w: w, r: r, done: make(chan any, 1)}
 			if !queue(r.Context(), jobs, j, wait) {
-				w.Header().Set("Retry-After", retryAfter)
-				writeProblem(w, http.StatusServiceUnavailable, "the server is busy: try again shortly")
+				busy.ServeHTTP(w, r)
 				return
 			}
 			if v := <-j.done; v != nil {
@@ -51,6 +50,13 @@ func admit(limit int, wait time.Duration) func(http.Handler) http.Handler {
 			}
 		})
 	}
+}
+
+// busy answers a request that waited too long for its turn: 503, with
+// Retry-After.
+func busy(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Retry-After", retryAfter)
+	writeProblem(w, http.StatusServiceUnavailable, "the server is busy: try again shortly")
 }
 
 // job is one request for a worker, and where the worker says it is done

@@ -19,7 +19,7 @@ var Public = public
 // register an operation of its own.
 func NewServerAPI(deps Deps) (http.Handler, huma.API) {
 	s := newServer(deps)
-	return s.router, s.api
+	return s.handler, s.api
 }
 
 // EncodeBody encodes a response body as the API does, and writes it to w as

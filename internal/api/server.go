@@ -67,12 +67,12 @@ type Deps struct {
 
 type server struct {
 	Deps
-	api    huma.API
-	router *chi.Mux
+	api     huma.API
+	handler http.Handler // the router behind admit
 }
 
 // NewServer returns the whole HTTP API as one handler.
-func NewServer(deps Deps) http.Handler { return newServer(deps).router }
+func NewServer(deps Deps) http.Handler { return newServer(deps).handler }
 
 func newServer(deps Deps) *server {
 	if deps.Cursors == nil {
@@ -82,11 +82,13 @@ func newServer(deps Deps) *server {
 		deps.Ready = func(context.Context) error { return nil }
 	}
 	router := chi.NewMux()
-	// recoverProblem comes after the middleware that set the headers every
-	// answer needs (nosniff, CORS...): a 500 keeps those and drops the rest.
-	// admit comes before it and framing: a request waiting its turn has had
-	// nothing cloned nor its body read.
-	router.Use(requestID, accessLog(deps.Logger), deadline, secureHeaders, corsFor(deps.CORSOrigins), admit(deps.MaxActive, queueTimeout), recoverProblem(deps.Logger), framing, formAsJSON)
+	// Every answer has an id, a log line and the headers every answer needs
+	// (nosniff, CORS...), the 503 of a request that waited too long for its
+	// turn included. recoverProblem comes after them: a 500 keeps those
+	// headers and drops the rest.
+	answer := chi.Chain(requestID, accessLog(deps.Logger), secureHeaders, corsFor(deps.CORSOrigins))
+	router.Use(answer...)
+	router.Use(deadline, recoverProblem(deps.Logger), framing, formAsJSON)
 	router.NotFound(notFound)
 	router.MethodNotAllowed(methodNotAllowed(router))
 
@@ -102,7 +104,11 @@ func newServer(deps Deps) *server {
 		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 		ticketScheme: {Type: "apiKey", In: "query", Name: "ticket", Description: "A single-use ticket from POST /v1/events/tickets (EventSource only)."},
 	}
-	s := &server{Deps: deps, api: humachi.New(router, config), router: router}
+	s := &server{Deps: deps, api: humachi.New(router, config)}
+	// admit is in front of everything: a request waiting its turn holds
+	// only its connection and what net/http parsed, not a context, log
+	// state or router state, and its goroutine's stack stays small.
+	s.handler = admit(deps.MaxActive, queueTimeout, answer.HandlerFunc(busy))(router)
 	s.api.UseMiddleware(s.observe, s.singleValued, s.authenticate)
 	s.routes()
 	applyLimits(s.api.OpenAPI())
