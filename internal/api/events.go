@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"reflect"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 
 	"github.com/todoapi/todoapi/internal/event"
 	"github.com/todoapi/todoapi/internal/todo"
@@ -152,16 +154,99 @@ func (s *server) streamEvents(ctx context.Context, in *eventsInput) (*huma.Strea
 		return nil, unavailable("live updates are starting: retry shortly")
 	}
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
-		defer s.Events.Unsubscribe(stream)
-		w, ok := hctx.BodyWriter().(http.ResponseWriter)
-		if !ok {
+		r, w := humachi.Unwrap(hctx)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+		out, err := detach(r, w)
+		if err != nil { // not HTTP/1 (HTTP/2): the stream stays on this goroutine
+			defer s.Events.Unsubscribe(stream)
+			s.pump(attached{hctx.Context(), w, http.NewResponseController(w)}, stream, until, from != nil)
 			return
 		}
-		hctx.SetHeader("Content-Type", "text/event-stream")
-		hctx.SetHeader("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-		s.pump(hctx.Context(), w, stream, until, from != nil)
+		go func() {
+			defer out.conn.Close()
+			defer s.Events.Unsubscribe(stream)
+			s.pump(out, stream, until, from != nil)
+		}()
 	}}, nil
 }
+
+// sink is where a stream is written.
+type sink interface {
+	// write sends p to the client and reports whether it could, within
+	// streamWriteTimeout: a client that stops reading is dropped.
+	write(p []byte) bool
+	// gone is closed when the client leaves.
+	gone() <-chan struct{}
+}
+
+// detached is a stream's HTTP/1 connection, taken over from net/http once
+// the response's head is sent (Transfer-Encoding: identity: no chunking,
+// the body ends when the connection closes, as the Server-Sent Events
+// specification recommends). The handler returns at once: its goroutine,
+// its stack grown by the whole handler chain, and net/http's 8 KB of
+// buffers for the connection are freed; the stream keeps a small goroutine
+// that writes and one that notices the client leaving. 1,000 open streams
+// so cost about a third of the memory (see README, Performance).
+type detached struct {
+	conn net.Conn
+	left chan struct{}
+}
+
+// detach sends the response's head and takes the connection over from
+// net/http; it fails for HTTP/2, which net/http does not hand over.
+func detach(r *http.Request, w http.ResponseWriter) (*detached, error) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Transfer-Encoding", "identity") // net/http: no chunking, close at the end
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return nil, err
+	}
+	conn, _, err := rc.Hijack() // the head is sent; a GET has no body left to read
+	if err != nil {
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Time{}) // net/http's request deadlines no longer apply
+	d := &detached{conn: conn, left: make(chan struct{})}
+	go d.watch()
+	return d, nil
+}
+
+// watch reads (and ignores) what the client sends until it closes the
+// connection, or the stream closes it.
+func (d *detached) watch() {
+	b := make([]byte, 64)
+	for {
+		if _, err := d.conn.Read(b); err != nil {
+			close(d.left)
+			return
+		}
+	}
+}
+
+func (d *detached) write(p []byte) bool {
+	_ = d.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	_, err := d.conn.Write(p)
+	return err == nil
+}
+
+func (d *detached) gone() <-chan struct{} { return d.left }
+
+// attached writes a stream through net/http's ResponseWriter, on the
+// handler's goroutine (HTTP/2).
+type attached struct {
+	ctx context.Context
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+}
+
+func (a attached) write(p []byte) bool {
+	_ = a.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	_, err := a.w.Write(p)
+	return err == nil && a.rc.Flush() == nil
+}
+
+func (a attached) gone() <-chan struct{} { return a.ctx.Done() }
 
 // streamUser is the stream's user and when its token expires: from a ticket
 // if one is given, else from the Authorization header.
@@ -190,16 +275,14 @@ func (s *server) verifyUntil(ctx context.Context, header string) (string, time.T
 	return user, until, nil
 }
 
-// pump writes the stream's events to the client until the client leaves,
-// the token expires or the hub resets the stream.
-func (s *server) pump(ctx context.Context, w http.ResponseWriter, stream *event.Stream, until time.Time, resumed bool) {
-	rc := http.NewResponseController(w) // net/http itself lifts ReadTimeout once the handler runs
+// pump writes the stream's events to out until the client leaves, the
+// token expires or the hub resets the stream.
+func (s *server) pump(out sink, stream *event.Stream, until time.Time, resumed bool) {
 	buf := []byte("retry: 2000\n")
 	flush := func() bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		_, err := w.Write(buf)
+		ok := out.write(buf)
 		buf = buf[:0]
-		return err == nil && rc.Flush() == nil
+		return ok
 	}
 	buf = appendEvent(buf, stream.Start.String(), "ready", streamReady{Resumed: resumed})
 	if !flush() {
@@ -211,7 +294,7 @@ func (s *server) pump(ctx context.Context, w http.ResponseWriter, stream *event.
 	defer heartbeat.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-out.gone():
 			return
 		case <-stream.Ready():
 			for _, ev := range stream.Take() { // written at once
