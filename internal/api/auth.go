@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 
 	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/todo"
@@ -51,19 +53,20 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 // every operation gets it.
 func (s *server) singleValued(ctx huma.Context, next func(huma.Context)) {
 	op := ctx.Operation()
-	counts := map[string]int{}
-	ctx.EachHeader(func(name, _ string) { counts[http.CanonicalHeaderKey(name)]++ })
+	r, _ := humachi.Unwrap(ctx)
 	repeated := ""
-	if requiresToken(op.Security) && counts["Authorization"] > 1 {
+	if requiresToken(op.Security) && len(r.Header.Values("Authorization")) > 1 {
 		repeated = "header Authorization"
 	}
-	u := ctx.URL()
-	query := u.Query()
+	var query url.Values
+	if strings.Contains(r.URL.RawQuery, "&") { // else no parameter can be repeated
+		query = r.URL.Query()
+	}
 	for _, p := range op.Parameters {
 		if p.Schema != nil && p.Schema.Type == "array" {
 			continue
 		}
-		if p.In == "query" && len(query[p.Name]) > 1 || p.In == "header" && counts[http.CanonicalHeaderKey(p.Name)] > 1 {
+		if p.In == "query" && len(query[p.Name]) > 1 || p.In == "header" && len(r.Header.Values(p.Name)) > 1 {
 			repeated = p.In + " " + p.Name
 		}
 	}

@@ -128,6 +128,7 @@ func TestRepeatedParameters400(t *testing.T) {
 		"GET /v1/todos?limit=1&limit=2",
 		"GET /v1/todos?sort=title&sort=-title",
 		"GET /v1/todos?q=a&q=b",
+		"GET /v1/todos?q=a&%71=b", // %71 is q
 	} {
 		method, path, _ := strings.Cut(target, " ")
 		body := ""

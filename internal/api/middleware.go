@@ -28,14 +28,22 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			ri := &requestInfo{}
 			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
-			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			if !logger.Enabled(r.Context(), slog.LevelInfo) {
+				return
+			}
+			// A record made here, not by logger.LogAttrs, skips looking up
+			// the caller's source line, which the line does not show: a
+			// third of the cost of logging it.
+			line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			line.AddAttrs(
 				slog.String("request_id", requestIDOf(r.Context())),
 				slog.String("user", ri.user),
 				slog.String("operation", ri.operation),
 				slog.String("method", r.Method),
 				slog.String("path", loggedPath(r.URL.Path)),
 				slog.Int("status", ww.Status()),
-				slog.Duration("duration", time.Since(start)))
+				slog.Duration("duration", line.Time.Sub(start)))
+			_ = logger.Handler().Handle(r.Context(), line)
 		})
 	}
 }

@@ -222,6 +222,9 @@ func (f FilterParams) filter() todo.Filter {
 		text string
 		to   **time.Time
 	}{{f.DueBefore, &out.DueBefore}, {f.DueAfter, &out.DueAfter}} {
+		if t.text == "" {
+			continue
+		}
 		if at, err := time.Parse(time.RFC3339Nano, t.text); err == nil { // the schema has checked it
 			*t.to = &at
 		}
