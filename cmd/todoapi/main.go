@@ -13,28 +13,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 )
 
-// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
-// is not set: 46 MiB keeps an instance serving 1,000 connections, or 1,000
-// open event streams, under 64 MB of RSS (its binary's pages are the other
-// 15 MB); what it costs in CPU is measured in README, Performance. The live
-// memory of far more connections than that would make the collector run
-// often: raise it, or set GOMEMLIMIT=off for Go's default of none.
-const defaultMemoryLimit = 46 << 20
-
-// setMemoryLimit applies defaultMemoryLimit unless the environment sets
-// GOMEMLIMIT, which the Go runtime has applied itself.
-func setMemoryLimit(getenv func(string) string) {
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
-}
-
 func main() {
-	setMemoryLimit(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {

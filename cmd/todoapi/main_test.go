@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -375,27 +373,6 @@ func TestServeNotReadyUntilJWKSAnswers(t *testing.T) {
 	for _, want := range []string{`todoapi_jwks_fetches_total{result="error"}`, `todoapi_jwks_fetches_total{result="ok"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
-		}
-	}
-}
-
-// TestDefaultMemoryLimit: without GOMEMLIMIT the process gets the default
-// soft limit; with it, the runtime's own reading of it stands. Not parallel:
-// it sets the test process's limit, and puts it back.
-func TestDefaultMemoryLimit(t *testing.T) {
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	for _, c := range []struct {
-		env  map[string]string
-		want int64
-	}{
-		{map[string]string{}, defaultMemoryLimit},
-		{map[string]string{"GOMEMLIMIT": "off"}, math.MaxInt64},
-		{map[string]string{"GOMEMLIMIT": "100MiB"}, math.MaxInt64}, // as the runtime left it in this test
-	} {
-		debug.SetMemoryLimit(math.MaxInt64)
-		setMemoryLimit(getenv(c.env))
-		if got := debug.SetMemoryLimit(-1); got != c.want {
-			t.Errorf("GOMEMLIMIT %q: limit %d, want %d", c.env["GOMEMLIMIT"], got, c.want)
 		}
 	}
 }
