@@ -154,10 +154,10 @@ func (s *server) streamEvents(ctx context.Context, in *eventsInput) (*huma.Strea
 		return nil, unavailable("live updates are starting: retry shortly")
 	}
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
-		r, w := humachi.Unwrap(hctx)
+		_, w := humachi.Unwrap(hctx)
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-		out, err := detach(r, w)
+		out, err := detach(w)
 		if err != nil { // not HTTP/1 (HTTP/2): the stream stays on this goroutine
 			defer s.Events.Unsubscribe(stream)
 			s.pump(attached{hctx.Context(), w, http.NewResponseController(w)}, stream, until, from != nil)
@@ -195,7 +195,7 @@ type detached struct {
 
 // detach sends the response's head and takes the connection over from
 // net/http; it fails for HTTP/2, which net/http does not hand over.
-func detach(r *http.Request, w http.ResponseWriter) (*detached, error) {
+func detach(w http.ResponseWriter) (*detached, error) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Transfer-Encoding", "identity") // net/http: no chunking, close at the end
 	w.WriteHeader(http.StatusOK)
