@@ -3,7 +3,6 @@ package api_test
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -125,5 +124,5 @@ func TestEventsHTTP2(t *testing.T) {
 			return
 		}
 	}
-	t.Fatal(fmt.Sprintf("the stream ended without the event: %v", lines.Err()))
+	t.Fatalf("the stream ended without the event: %v", lines.Err())
 }
