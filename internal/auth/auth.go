@@ -11,6 +11,7 @@ package auth
 
 import (
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -78,11 +79,15 @@ type Config struct {
 
 // Verified tokens are remembered for at most cacheTTL (and never past their
 // expiry), so a person's next requests skip the signature check: EdDSA
-// verification costs about 50µs of CPU, a cache hit about 1µs. A key removed
-// from the JWKS is noticed at the next refresh (jwksRefreshInterval) anyway;
-// the cache adds at most cacheTTL to that.
+// verification costs 50-120µs of CPU, a cache hit about 2µs. A hit still
+// checks that the key that verified the token is published as it was (see
+// stillPublished): a key removed from or replaced in the JWKS refuses its
+// tokens from the refetch that notices it, cached or not. So the cache can
+// keep a token as long as the JWKS is refreshed (jwksRefreshInterval):
+// people who come back within minutes, not only within seconds, skip the
+// check. cacheSize bounds its memory (about 200 bytes a token).
 const (
-	cacheTTL  = time.Minute
+	cacheTTL  = jwksRefreshInterval
 	cacheSize = 20000
 )
 
@@ -98,6 +103,8 @@ type Verifier struct {
 type verified struct {
 	subject string
 	until   time.Time
+	kid     string // of the JWKS key that verified it; "" for the secret
+	key     any    // that key
 }
 
 // NewVerifier returns a Verifier for cfg, or an error if cfg is unsafe. With
@@ -198,13 +205,19 @@ func (v *Verifier) Verify(ctx context.Context, token string) (subject string, er
 	}
 	sum := sha256.Sum256([]byte(token))
 	now := time.Now()
-	if hit, ok := v.cache.Get(sum); ok && now.Before(hit.until) {
+	if hit, ok := v.cache.Get(sum); ok && now.Before(hit.until) && v.stillPublished(ctx, hit) {
 		return hit.subject, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, keyWait)
 	defer cancel()
 	claims := &claims{}
-	_, err = v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) { return v.key(ctx, t) })
+	var used verified
+	_, err = v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		used.kid, _ = t.Header["kid"].(string)
+		key, err := v.key(ctx, t)
+		used.key = key
+		return key, err
+	})
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return "", ErrExpired
@@ -214,8 +227,31 @@ func (v *Verifier) Verify(ctx context.Context, token string) (subject string, er
 	if err := checkSubject(claims.Subject); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	v.cache.Add(sum, verified{subject: claims.Subject, until: claims.ExpiresAt.Add(v.leeway)})
+	if _, hmac := used.key.([]byte); hmac {
+		used.kid = ""
+	} else if used.kid == "" {
+		return claims.Subject, nil // no kid: any key of the set may have verified it, so it is not remembered
+	}
+	used.subject, used.until = claims.Subject, claims.ExpiresAt.Add(v.leeway)
+	v.cache.Add(sum, used)
 	return claims.Subject, nil
+}
+
+// stillPublished reports whether the key that verified a cached token is
+// still the JWKS's key of that kid (the secret does not change). Reading it
+// is a map lookup; a kid no longer published refetches the set, as a new kid
+// does (rate-limited, and bounded by keyWait: see newJWKS), and then the
+// token is checked again, and refused.
+func (v *Verifier) stillPublished(ctx context.Context, hit verified) bool {
+	if hit.kid == "" {
+		return true
+	}
+	jwk, err := v.jwks.Storage().KeyRead(ctx, hit.kid)
+	if err != nil {
+		return false
+	}
+	published, ok := jwk.Key().(interface{ Equal(crypto.PublicKey) bool })
+	return ok && published.Equal(hit.key)
 }
 
 // key is called after the parser has checked alg against the allow-list. It

@@ -160,6 +160,35 @@ func TestRevokedKeyIsRefusedAfterRefetch(t *testing.T) {
 	}
 }
 
+// TestCachedTokenRefusedOnceItsKeyIsGone: a token verified (and so
+// remembered) before its key was removed from the JWKS, or replaced under
+// the same kid, is refused from the refetch that notices it on, like a token
+// never seen.
+func TestCachedTokenRefusedOnceItsKeyIsGone(t *testing.T) {
+	for _, replace := range []bool{false, true} {
+		idp := authtest.NewIdP(t)
+		v := jwksVerifier(t, idp, false, time.Millisecond)
+		old := idp.Sign(t, "ed-1", authtest.Claims("a"), nil)
+		for range 2 { // the second from the cache
+			if _, err := v.Verify(t.Context(), old); err != nil {
+				t.Fatalf("before: %v", err)
+			}
+		}
+		idp.RemoveKey("ed-1")
+		if replace {
+			idp.AddKey(t, "ed-1", "EdDSA") // another key, the same kid
+		}
+		idp.AddKey(t, "ed-2", "EdDSA")
+		// A token of the new kid makes the verifier refetch the set.
+		if _, err := v.Verify(t.Context(), idp.Sign(t, "ed-2", authtest.Claims("a"), nil)); err != nil {
+			t.Fatalf("new key: %v", err)
+		}
+		if _, err := v.Verify(t.Context(), old); err == nil {
+			t.Errorf("replaced %v: a remembered token of a key no longer published accepted", replace)
+		}
+	}
+}
+
 // TestJWKSFailuresKeepCachedKeys: down, slow, garbage or oversized answers
 // never drop the cached keys, never let an unverifiable token through, and a
 // request never waits long on the endpoint.
