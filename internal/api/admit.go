@@ -13,7 +13,7 @@ import (
 const queueTimeout = 5 * time.Second
 
 // admit runs API requests (under /v1/, but not event streams, which hold no
-// request's database connection) on limit worker goroutines; the others wait
+// request's database connection, nor CORS preflights) on limit worker goroutines; the others wait
 // for a worker in arrival order, for at most wait, then are answered by
 // busy. A waiting request has not had its body read nor its token
 // checked: it holds only its connection and headers. The work past this
@@ -36,13 +36,14 @@ func admit(limit int, wait time.Duration, busy http.Handler) func(http.Handler) 
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !strings.HasPrefix(r.URL.Path, "/v1/") || (r.URL.Path == eventsPath && r.Method == http.MethodGet) {
+			if !strings.HasPrefix(r.URL.Path, "/v1/") || r.Method == http.MethodOptions || // a CORS preflight: answered at once
+				(r.URL.Path == eventsPath && r.Method == http.MethodGet) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			j := job{next: next, w: w, r: r, done: make(chan any, 1)}
+			j := job{next: next, w: w, r: r, arrived: time.Now(), done: make(chan any, 1)}
 			if !queue(r.Context(), jobs, j, wait) {
-				busy.ServeHTTP(w, r)
+				busy.ServeHTTP(w, j.request())
 				return
 			}
 			if v := <-j.done; v != nil {
@@ -62,15 +63,32 @@ func busy(w http.ResponseWriter, _ *http.Request) {
 // job is one request for a worker, and where the worker says it is done
 // (with the value of a panic that escaped the handler, or nil).
 type job struct {
-	next http.Handler
-	w    http.ResponseWriter
-	r    *http.Request
-	done chan any
+	next    http.Handler
+	w       http.ResponseWriter
+	r       *http.Request
+	arrived time.Time
+	done    chan any
 }
 
 func (j job) run() {
 	defer func() { j.done <- recover() }()
-	j.next.ServeHTTP(j.w, j.r)
+	j.next.ServeHTTP(j.w, j.request())
+}
+
+// request is the job's request, carrying when it arrived (see arrival): its
+// time in the queue counts in its logged duration and its deadline.
+func (j job) request() *http.Request {
+	return j.r.WithContext(context.WithValue(j.r.Context(), arrivedKey{}, j.arrived))
+}
+
+type arrivedKey struct{}
+
+// arrival is when r arrived: before it waited for its turn, if it did.
+func arrival(r *http.Request) time.Time {
+	if at, ok := r.Context().Value(arrivedKey{}).(time.Time); ok {
+		return at
+	}
+	return time.Now()
 }
 
 // queue hands j to a worker, waiting for one at most wait, or until ctx ends

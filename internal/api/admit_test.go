@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,8 +43,9 @@ func TestAdmitQueuesPastTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := blockingStore{started: make(chan struct{}, 2), release: make(chan struct{})}
+	logs := &apitest.LockedBuffer{}
 	h := api.NewServer(api.Deps{Todos: store, Lists: echoLists{}, Verifier: verifier, Cursors: apitest.CursorKey(t),
-		Logger: slog.New(slog.NewJSONHandler(&apitest.LockedBuffer{}, nil)), MaxActive: 1})
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), MaxActive: 1})
 	tok := apitest.Token(t, "alice")
 
 	first := make(chan apitest.Response, 1)
@@ -73,6 +76,19 @@ func TestAdmitQueuesPastTheLimit(t *testing.T) {
 		if busy.Header.Get(h) == "" { // an answer like any other: an id, a log line, the usual headers
 			t.Errorf("a 503 for a busy server has no %s", h)
 		}
+	}
+	// Its log line counts the time it waited (the client gave up after 100 ms).
+	for line := range strings.Lines(logs.String()) {
+		var l struct {
+			Status   int
+			Duration time.Duration
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Status == http.StatusServiceUnavailable && l.Duration < 100*time.Millisecond {
+			t.Errorf("the 503 is logged with a duration of %s, less than it waited", l.Duration)
+		}
+	}
+	if !strings.Contains(logs.String(), `"status":503`) {
+		t.Error("the 503 was not logged")
 	}
 
 	second := make(chan apitest.Response, 1)
@@ -118,4 +134,30 @@ func TestAdmitPanics(t *testing.T) {
 		}
 	}()
 	apitest.Serve(h, http.MethodGet, "/v1/abort", "", "")
+}
+
+// TestAdmitLetsPreflightsThrough: a CORS preflight is answered at once, even
+// while every worker is busy.
+func TestAdmitLetsPreflightsThrough(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan struct{}), make(chan struct{})
+	busy := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	h := api.Admit(1, time.Hour, busy)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			close(started)
+			<-release
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	go h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v1/todos", nil))
+	<-started // the one worker is taken
+	// A bound, not a measure: a preflight that queued would give up and get busy's 503.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodOptions, "/v1/todos", nil))
+	close(release)
+	if w.Code != http.StatusNoContent {
+		t.Errorf("a preflight while the API is busy: %d, want it served at once (204)", w.Code)
+	}
 }

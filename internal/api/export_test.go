@@ -3,6 +3,7 @@ package api
 import (
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -25,3 +26,8 @@ func NewServerAPI(deps Deps) (http.Handler, huma.API) {
 // EncodeBody encodes a response body as the API does, and writes it to w as
 // the API's JSON format does.
 func EncodeBody(w io.Writer, v any) error { return jsonFormat.Marshal(w, encode(v)) }
+
+// Admit is admit, for a test of the gate alone.
+func Admit(limit int, wait time.Duration, busy http.Handler) func(http.Handler) http.Handler {
+	return admit(limit, wait, busy)
+}

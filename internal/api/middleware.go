@@ -25,7 +25,7 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			start := time.Now()
+			start := arrival(r)
 			ri := &requestInfo{}
 			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
 			if !logger.Enabled(r.Context(), slog.LevelInfo) {
@@ -96,7 +96,7 @@ func deadline(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		ctx, cancel := context.WithDeadline(r.Context(), arrival(r).Add(requestTimeout)) // its wait for a turn included
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
