@@ -24,6 +24,10 @@ const eventsPath = "/v1/events"
 // ticketScheme: EventSource cannot send headers, so it passes a ticket.
 const ticketScheme = "ticket"
 
+// maxStreamWrite is about the most a stream writes at once: queued events
+// go out together, in writes of this size.
+const maxStreamWrite = 32 << 10
+
 // streamWriteTimeout bounds each write to a stream: a client that stops
 // reading is dropped after it, and only its own goroutine waits.
 const streamWriteTimeout = 10 * time.Second
@@ -150,6 +154,8 @@ func (s *server) streamEvents(ctx context.Context, in *eventsInput) (*huma.Strea
 	case errors.Is(err, event.ErrTooManyStreams):
 		return nil, huma.ErrorWithHeaders(huma.Error429TooManyRequests("too many open event streams: close one first"),
 			http.Header{"Retry-After": {"5"}})
+	case errors.Is(err, event.ErrClosed):
+		return nil, unavailable("this instance is stopping: reconnect")
 	case err != nil:
 		return nil, unavailable("live updates are starting: retry shortly")
 	}
@@ -282,6 +288,9 @@ func (s *server) pump(out sink, stream *event.Stream, until time.Time, resumed b
 	flush := func() bool {
 		ok := out.write(buf)
 		buf = buf[:0]
+		if cap(buf) > 2*maxStreamWrite { // a burst's buffer is not kept for the stream's life
+			buf = nil
+		}
 		return ok
 	}
 	buf = appendEvent(buf, stream.Start.String(), "ready", streamReady{Resumed: resumed})
@@ -297,11 +306,12 @@ func (s *server) pump(out sink, stream *event.Stream, until time.Time, resumed b
 		case <-out.gone():
 			return
 		case <-stream.Ready():
-			for _, ev := range stream.Take() { // written at once
+			evs := stream.Take()
+			for i, ev := range evs { // written together, up to maxStreamWrite at a time
 				buf = appendTodoEvent(buf, ev)
-			}
-			if !flush() {
-				return
+				if (len(buf) >= maxStreamWrite || i == len(evs)-1) && !flush() {
+					return
+				}
 			}
 		case <-heartbeat.C:
 			buf = append(buf, ": ping\n"...)

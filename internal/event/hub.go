@@ -51,6 +51,8 @@ var (
 	ErrTooManyStreams = errors.New("too many open event streams")
 	// ErrNotStarted means the hub has not reached the database yet.
 	ErrNotStarted = errors.New("event stream not available yet")
+	// ErrClosed means the hub was closed: the instance is stopping.
+	ErrClosed = errors.New("event streams closed")
 )
 
 // Reasons a stream is reset: the client should refetch what it shows.
@@ -92,38 +94,46 @@ func (s *Stream) Take() []Event {
 
 // CaughtUp reports whether nothing is queued, and the position that the
 // client then has everything up to: a safe resume point for a heartbeat.
-// Both are read at once, so no event can slip between them.
+// Both are read at once, so no event can slip between them; a stream that
+// has been reset is never caught up (its position is the reset's).
 func (s *Stream) CaughtUp() (Position, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	select {
+	case <-s.done:
+		return s.Position(), false
+	default:
+	}
 	return s.Position(), len(s.queued) == 0
 }
 
-// fill queues the events of evs past s's position and moves the position on
-// to to (if it is further), at once. It queues nothing and reports false
-// when that would queue more than the buffer.
+// fill queues the events of evs past s's position, as many as the buffer
+// has room for, and moves the position on: to to (if it is further) when all
+// were queued, else to the last one queued, from which the next poll reads
+// on. It reports false, queuing nothing, when the buffer is full and evs has
+// events past the position: the client reads too slowly.
 func (s *Stream) fill(evs []Event, to Position) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pos := s.Position()
-	fresh := 0
+	pos, queued := s.Position(), false
 	for _, ev := range evs {
-		if pos.Less(ev.Pos) {
-			fresh++
+		if !pos.Less(ev.Pos) {
+			continue
 		}
-	}
-	if len(s.queued)+fresh > s.limit {
-		return false
-	}
-	for _, ev := range evs {
-		if pos.Less(ev.Pos) {
-			s.queued = append(s.queued, ev)
+		if len(s.queued) == s.limit {
+			if !queued {
+				return false
+			}
+			to = s.queued[len(s.queued)-1].Pos
+			break
 		}
+		s.queued = append(s.queued, ev)
+		queued = true
 	}
 	if pos.Less(to) {
 		s.pos.Store(&to)
 	}
-	if fresh > 0 {
+	if queued {
 		select {
 		case s.ready <- struct{}{}:
 		default: // already signalled
@@ -150,6 +160,7 @@ type Hub struct {
 	polls  uint64 // polls started
 	cursor *Position
 	users  map[string]map[*Stream]struct{}
+	closed bool // by Close: no new streams
 }
 
 // NewHub returns a hub reading from src; Run starts it.
@@ -164,6 +175,9 @@ func (h *Hub) Heartbeat() time.Duration { return h.cfg.Heartbeat }
 func (h *Hub) Subscribe(userID string, from *Position) (*Stream, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
 	if h.cursor == nil {
 		return nil, ErrNotStarted
 	}
@@ -200,16 +214,20 @@ func (h *Hub) drop(s *Stream) {
 // reset ends s with reason; the caller holds h.mu. A client that refetches
 // what it shows continues from at: the reset's id.
 func (h *Hub) reset(s *Stream, reason string, at Position) {
+	s.mu.Lock()
 	s.pos.Store(&at)
 	s.reason = reason
 	close(s.done)
+	s.mu.Unlock()
 	h.drop(s)
 }
 
-// Close resets every stream (ResetShutdown), so that their handlers return.
+// Close resets every stream (ResetShutdown), so that their handlers return,
+// and refuses new ones (ErrClosed).
 func (h *Hub) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.closed = true
 	for _, streams := range h.users {
 		for s := range streams {
 			h.reset(s, ResetShutdown, s.Position())

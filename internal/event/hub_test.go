@@ -2,6 +2,7 @@ package event_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"testing"
@@ -105,5 +106,72 @@ func TestIdleStreamsAreSmall(t *testing.T) {
 	}
 	for _, s := range streams {
 		hub.Unsubscribe(s)
+	}
+}
+
+// TestBurstLargerThanTheBuffer: a poll that finds more events than a
+// stream's buffer holds queues what fits; a client that reads gets the rest
+// from the next polls, in order, and is not reset.
+func TestBurstLargerThanTheBuffer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	database := dbtest.New(t).OpenPool(t, "")
+	todos := db.NewTodoStore(database)
+	hub := event.NewHub(db.NewEventStore(database), event.Config{Buffer: 4})
+	if err := hub.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := hub.Subscribe("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := todo.Caller{UserID: "alice"}
+	for i := range 10 {
+		if _, _, err := todos.Create(ctx, alice, todo.Fields{Title: fmt.Sprintf("t%d", i)}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := 0
+	for polls := 0; got < 10; polls++ {
+		if polls == 1000 {
+			t.Fatalf("%d of 10 delivered after 1000 polls", got)
+		}
+		if err := hub.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-reader.Done():
+			t.Fatalf("the reading stream was reset (%s) after %d events", reader.Reason(), got)
+		default:
+		}
+		for _, ev := range reader.Take() {
+			if want := fmt.Sprintf("t%d", got); ev.Todo == nil || ev.Todo.Title != want {
+				t.Fatalf("event %d: %+v, want %s", got, ev, want)
+			}
+			got++
+		}
+	}
+}
+
+// TestClosedHubRefusesStreams: once closed (the instance is stopping), the
+// hub opens no new stream, which nothing would end, and the streams it reset
+// are not caught up.
+func TestClosedHubRefusesStreams(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	hub := event.NewHub(db.NewEventStore(dbtest.New(t).OpenPool(t, "")), event.Config{})
+	if err := hub.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	open, err := hub.Subscribe("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub.Close()
+	if _, caughtUp := open.CaughtUp(); caughtUp { // a heartbeat must not send the reset's position as an id
+		t.Error("a stream reset by Close says it is caught up")
+	}
+	if _, err := hub.Subscribe("alice", nil); !errors.Is(err, event.ErrClosed) {
+		t.Errorf("Subscribe after Close: %v, want ErrClosed", err)
 	}
 }
