@@ -104,6 +104,7 @@ type verified struct {
 	subject string
 	until   time.Time
 	kid     string // of the JWKS key that verified it; "" for the secret
+	alg     string // the token's
 	key     any    // that key
 }
 
@@ -214,6 +215,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (subject string, er
 	var used verified
 	_, err = v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		used.kid, _ = t.Header["kid"].(string)
+		used.alg = t.Method.Alg()
 		key, err := v.key(ctx, t)
 		used.key = key
 		return key, err
@@ -238,19 +240,20 @@ func (v *Verifier) Verify(ctx context.Context, token string) (subject string, er
 }
 
 // stillPublished reports whether the key that verified a cached token is
-// still the JWKS's key of that kid (the secret does not change). Reading it
-// is a map lookup; a kid no longer published refetches the set, as a new kid
-// does (rate-limited, and bounded by keyWait: see newJWKS), and then the
-// token is checked again, and refused.
+// still the one the JWKS gives for its kid and alg, through the same lookup
+// and checks (the key's alg and use) as a fresh verification; the secret
+// does not change. It is a map lookup; a kid no longer published refetches
+// the set, as a new kid does (rate-limited, and bounded by keyWait: see
+// newJWKS), and then the token is checked again, and refused.
 func (v *Verifier) stillPublished(ctx context.Context, hit verified) bool {
 	if hit.kid == "" {
 		return true
 	}
-	jwk, err := v.jwks.Storage().KeyRead(ctx, hit.kid)
+	key, err := v.jwks.KeyfuncCtx(ctx)(&jwt.Token{Header: map[string]any{"kid": hit.kid, "alg": hit.alg}})
 	if err != nil {
 		return false
 	}
-	published, ok := jwk.Key().(interface{ Equal(crypto.PublicKey) bool })
+	published, ok := key.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && published.Equal(hit.key)
 }
 
