@@ -13,18 +13,25 @@ import (
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
+// startedHub is a hub on a fresh database, polled once (so it takes
+// subscribers), and a store to write todos with; the test drives the polls.
+func startedHub(t *testing.T, cfg event.Config) (*event.Hub, *db.TodoStore) {
+	t.Helper()
+	database := dbtest.New(t).OpenPool(t, "")
+	hub := event.NewHub(db.NewEventStore(database), cfg)
+	if err := hub.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return hub, db.NewTodoStore(database)
+}
+
 // TestSlowConsumer: a subscriber that stops reading is reset once its buffer
 // is full; the poller never waits for it, and a subscriber that reads gets
 // every event. Polls are driven by hand, so the test does not depend on timing.
 func TestSlowConsumer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	database := dbtest.New(t).OpenPool(t, "")
-	todos := db.NewTodoStore(database)
-	hub := event.NewHub(db.NewEventStore(database), event.Config{Buffer: 4})
-	if err := hub.Poll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	hub, todos := startedHub(t, event.Config{Buffer: 4})
 	slow, err := hub.Subscribe("alice", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -80,12 +87,7 @@ func TestSlowConsumer(t *testing.T) {
 // buffer; its queue grows only as events come. 1,000 streams (an
 // instance's worth of open browser tabs) must fit in a few megabytes.
 func TestIdleStreamsAreSmall(t *testing.T) {
-	ctx := context.Background()
-	database := dbtest.New(t).OpenPool(t, "")
-	hub := event.NewHub(db.NewEventStore(database), event.Config{})
-	if err := hub.Poll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	hub, _ := startedHub(t, event.Config{})
 	const n = 1000
 	streams := make([]*event.Stream, 0, n)
 	var before, after runtime.MemStats
@@ -115,12 +117,7 @@ func TestIdleStreamsAreSmall(t *testing.T) {
 func TestBurstLargerThanTheBuffer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	database := dbtest.New(t).OpenPool(t, "")
-	todos := db.NewTodoStore(database)
-	hub := event.NewHub(db.NewEventStore(database), event.Config{Buffer: 4})
-	if err := hub.Poll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	hub, todos := startedHub(t, event.Config{Buffer: 4})
 	reader, err := hub.Subscribe("alice", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -158,11 +155,7 @@ func TestBurstLargerThanTheBuffer(t *testing.T) {
 // are not caught up.
 func TestClosedHubRefusesStreams(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	hub := event.NewHub(db.NewEventStore(dbtest.New(t).OpenPool(t, "")), event.Config{})
-	if err := hub.Poll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	hub, _ := startedHub(t, event.Config{})
 	open, err := hub.Subscribe("alice", nil)
 	if err != nil {
 		t.Fatal(err)
