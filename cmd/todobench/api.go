@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -24,11 +22,11 @@ type apiSide struct {
 	issuer *issuer
 }
 
-// httpSide sends the workloads' requests to the API at base through client,
-// each with its user's token; firstError keeps the first failure.
+// httpSide sends the workloads' requests to the API over wires, each with
+// its user's token; firstError keeps the first failure.
 type httpSide struct {
 	base       string
-	client     *http.Client
+	wires      *wires
 	tokens     []string
 	firstError *atomic.Pointer[error]
 }
@@ -67,13 +65,10 @@ func startAPI(ctx context.Context, o options, databaseURL string) (*apiSide, err
 	for _, c := range o.concurrencies {
 		maxConc = max(maxConc, c)
 	}
-	a.client = &http.Client{Transport: &http.Transport{
-		MaxIdleConns: maxConc, MaxIdleConnsPerHost: maxConc, IdleConnTimeout: time.Minute,
-		DisableCompression: true,
-	}}
+	a.wires = newWires(addr, maxConc)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, err := a.client.Get(a.base + "/readyz")
+		res, err := http.Get(a.base + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
@@ -102,28 +97,8 @@ func (a *apiSide) rss() int64       { return procStatus(a.cmd.Process.Pid, "VmRS
 func (a *apiSide) peakRSS() int64   { return procStatus(a.cmd.Process.Pid, "VmHWM:") }
 func (a *apiSide) resetPeak() error { return resetPeak(a.cmd.Process.Pid) }
 
-func (a *httpSide) do(ctx context.Context, method, path string, u int, body string, want int) error {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+a.tokens[u])
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := a.client.Do(req)
-	if err == nil {
-		var b bytes.Buffer
-		_, err = io.Copy(&b, res.Body)
-		res.Body.Close()
-		if err == nil && res.StatusCode != want {
-			err = fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, b.String())
-		}
-	}
+func (a *httpSide) do(method, path string, u int, body string, want int, into any) error {
+	err := a.wires.do(method, path, a.tokens[u], body, want, into)
 	if err != nil {
 		a.firstError.CompareAndSwap(nil, &err)
 	}
@@ -138,14 +113,14 @@ func (a *httpSide) list(ctx context.Context, u int, q page) error {
 	if q.open {
 		path += "&completed=false"
 	}
-	return a.do(ctx, http.MethodGet, path, u, "", http.StatusOK)
+	return a.do(http.MethodGet, path, u, "", http.StatusOK, nil)
 }
 func (a *httpSide) get(ctx context.Context, u int, id string) error {
-	return a.do(ctx, http.MethodGet, "/v1/todos/"+id, u, "", http.StatusOK)
+	return a.do(http.MethodGet, "/v1/todos/"+id, u, "", http.StatusOK, nil)
 }
 func (a *httpSide) create(ctx context.Context, u int) error {
-	return a.do(ctx, http.MethodPost, "/v1/todos", u, `{"title":"benchmark"}`, http.StatusCreated)
+	return a.do(http.MethodPost, "/v1/todos", u, `{"title":"benchmark"}`, http.StatusCreated, nil)
 }
 func (a *httpSide) update(ctx context.Context, u int, id string) error {
-	return a.do(ctx, http.MethodPatch, "/v1/todos/"+id, u, `{"completed":true}`, http.StatusOK)
+	return a.do(http.MethodPatch, "/v1/todos/"+id, u, `{"completed":true}`, http.StatusOK, nil)
 }

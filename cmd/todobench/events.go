@@ -145,21 +145,12 @@ func eventsBench(ctx context.Context, a *apiSide, o eventOptions, stdout io.Writ
 func shareLists(ctx context.Context, a *apiSide, users int) ([]string, error) {
 	shared := make([]string, users)
 	for u := 0; u+1 < users; u += 2 {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.base+"/v1/lists", strings.NewReader(`{"name":"pair"}`))
-		req.Header.Set("Authorization", "Bearer "+a.tokens[u])
-		req.Header.Set("Content-Type", "application/json")
-		res, err := a.client.Do(req)
-		if err != nil {
+		var list struct{ ID string }
+		if err := a.do(http.MethodPost, "/v1/lists", u, `{"name":"pair"}`, http.StatusCreated, &list); err != nil {
 			return nil, err
 		}
-		var list struct{ ID string }
-		err = json.NewDecoder(res.Body).Decode(&list)
-		res.Body.Close()
-		if err != nil || list.ID == "" {
-			return nil, fmt.Errorf("create a shared list: %d %v", res.StatusCode, err)
-		}
-		if err := a.do(ctx, http.MethodPost, "/v1/lists/"+list.ID+"/members", u,
-			`{"user_id":"`+userID(u+1)+`","role":"editor"}`, http.StatusCreated); err != nil {
+		if err := a.do(http.MethodPost, "/v1/lists/"+list.ID+"/members", u,
+			`{"user_id":"`+userID(u+1)+`","role":"editor"}`, http.StatusCreated, nil); err != nil {
 			return nil, err
 		}
 		shared[u], shared[u+1] = list.ID, list.ID
@@ -191,7 +182,7 @@ func writeAt(ctx context.Context, a *apiSide, o eventOptions, shared []string, t
 			path, body = "/v1/lists/"+shared[u]+"/todos", fmt.Sprintf(`{"title":"ev %d %s %d shared"}`, u, tag, seq)
 		}
 		wg.Go(func() {
-			if a.do(ctx, http.MethodPost, path, u, body, http.StatusCreated) == nil {
+			if a.do(http.MethodPost, path, u, body, http.StatusCreated, nil) == nil {
 				okN.Add(1)
 				if path != "/v1/todos" {
 					sharedN.Add(1)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	mathrand "math/rand/v2"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -30,7 +29,7 @@ type openOptions struct {
 // every request it delays (no coordinated omission). The first round opens
 // the connections and is not counted.
 func openLoop(ctx context.Context, a *apiSide, f *fixture, o openOptions, probe func() cpuUse, stdout io.Writer) error {
-	a.client.CloseIdleConnections() // only the open loop's connections from here on
+	a.wires.close() // only the open loop's connections from here on
 	u, err := url.Parse(a.base)
 	if err != nil {
 		return err
@@ -42,12 +41,9 @@ func openLoop(ctx context.Context, a *apiSide, f *fixture, o openOptions, probe 
 	errs := make([]int, o.clients)
 	var wg sync.WaitGroup
 	for v := range o.clients {
-		vu := &httpSide{base: a.base, tokens: a.tokens, firstError: firstError, client: &http.Client{
-			Timeout:   30 * time.Second,
-			Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute, DisableCompression: true},
-		}}
+		vu := &httpSide{base: a.base, tokens: a.tokens, firstError: firstError, wires: newWires(u.Host, 1)}
 		wg.Go(func() {
-			defer vu.client.CloseIdleConnections()
+			defer vu.wires.close()
 			r := mathrand.New(mathrand.NewPCG(uint64(v), 14))
 			offset := time.Duration(r.Int64N(int64(o.interval)))
 			for i := 0; ; i++ {
