@@ -170,6 +170,10 @@ func newJWKS(ctx context.Context, cfg Config) (keyfunc.Keyfunc, error) {
 		HTTPTimeout:       jwksFetchTimeout,
 		RefreshInterval:   jwksRefreshInterval,
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(interval), 1),
+		// The given (in-memory) set is empty: look in the fetched sets first,
+		// so that a found key costs no not-found error from it (fmt.Errorf on
+		// every request otherwise).
+		PrioritizeHTTP: true,
 		// Bounds the limiter wait and the refetch together (jwkset uses one
 		// context for both). A limiter that has no token before this deadline
 		// refuses at once instead of waiting.
