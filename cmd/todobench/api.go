@@ -18,6 +18,8 @@ import (
 // apiSide runs the workloads over HTTP against a `todoapi serve` process.
 type apiSide struct {
 	*httpSide
+	bin    string
+	env    []string
 	cmd    *exec.Cmd
 	issuer *issuer
 }
@@ -50,22 +52,33 @@ func startAPI(ctx context.Context, o options, databaseURL string) (*apiSide, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	a.base = "http://" + addr
-	a.cmd = exec.CommandContext(ctx, o.apiBin, "serve")
-	a.cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "LISTEN_ADDR="+addr)
-	a.cmd.Env = append(a.cmd.Env, is.env()...)
-	a.cmd.Env = append(a.cmd.Env, o.apiEnv...)
+	a.bin = o.apiBin
+	a.env = append(os.Environ(), "DATABASE_URL="+databaseURL, "LISTEN_ADDR="+addr)
+	a.env = append(a.env, is.env()...)
+	a.env = append(a.env, o.apiEnv...)
 	if o.debugAddr != "" {
-		a.cmd.Env = append(a.cmd.Env, "DEBUG_ADDR="+o.debugAddr)
-	}
-	a.cmd.Stdout, a.cmd.Stderr = io.Discard, io.Discard // the access log is written, and thrown away
-	if err := a.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", o.apiBin, err)
+		a.env = append(a.env, "DEBUG_ADDR="+o.debugAddr)
 	}
 	maxConc := 0
 	for _, c := range o.concurrencies {
 		maxConc = max(maxConc, c)
 	}
 	a.wires = newWires(addr, maxConc)
+	if err := a.start(ctx); err != nil {
+		is.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// start runs the API process and waits until it is ready.
+func (a *apiSide) start(ctx context.Context) error {
+	a.cmd = exec.CommandContext(ctx, a.bin, "serve")
+	a.cmd.Env = a.env
+	a.cmd.Stdout, a.cmd.Stderr = io.Discard, io.Discard // the access log is written, and thrown away
+	if err := a.cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", a.bin, err)
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res, err := http.Get(a.base + "/readyz")
@@ -76,18 +89,32 @@ func startAPI(ctx context.Context, o options, databaseURL string) (*apiSide, err
 			}
 		}
 		if time.Now().After(deadline) {
-			a.stop()
-			return nil, errors.New("the API did not become ready")
+			a.end()
+			return errors.New("the API did not become ready")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // settle before the idle RSS is read
-	return a, nil
+	return nil
+}
+
+// restart replaces the API process with a new one on the same address, so
+// that what is measured next (its memory above all) is not what the cells
+// before left behind. Its tokens are to be verified anew (see signIn).
+func (a *apiSide) restart(ctx context.Context) error {
+	a.wires.close()
+	a.end()
+	return a.start(ctx)
+}
+
+// end stops the API process.
+func (a *apiSide) end() {
+	_ = a.cmd.Process.Signal(os.Interrupt)
+	_ = a.cmd.Wait()
 }
 
 func (a *apiSide) stop() {
-	_ = a.cmd.Process.Signal(os.Interrupt)
-	_ = a.cmd.Wait()
+	a.end()
 	a.issuer.close()
 }
 

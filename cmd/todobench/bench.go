@@ -155,7 +155,7 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	if err != nil {
 		return err
 	}
-	cpu := procs{api: api.cmd.Process.Pid, postmaster: pm}.sample
+	cpu := func() cpuUse { return procs{api: api.cmd.Process.Pid, postmaster: pm}.sample() } // the API's pid changes as it restarts
 	ref, err := newReference(ctx, o, apiURL, ownerOfData, f, database.Stat().MaxConns())
 	if err != nil {
 		return err
@@ -170,7 +170,7 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	if err := printPlans(ctx, ownerOfData, f, stdout); err != nil {
 		fmt.Fprintf(stdout, "plans: %v\n\n", err)
 	}
-	if err := signIn(ctx, api, f, o.concurrencies[0], cpu, stdout); err != nil {
+	if err := signIn(ctx, api, f, f.users, o.concurrencies[0], cpu, stdout); err != nil {
 		return err
 	}
 
@@ -215,11 +215,17 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	}
 	fmt.Fprintf(stdout, "\nAPI RSS peak over the closed-loop cells: %.1f MB\n", float64(peak)/1e6)
 	if o.open.clients > 0 {
+		if err := afresh(ctx, api, f, min(o.open.clients, f.users), cpu, stdout); err != nil {
+			return err
+		}
 		if err := openLoop(ctx, api, f, o.open, cpu, stdout); err != nil {
 			return err
 		}
 	}
 	if o.events.streams > 0 {
+		if err := afresh(ctx, api, f, o.events.users, cpu, stdout); err != nil {
+			return err
+		}
 		if err := eventsBench(ctx, api, o.events, stdout); err != nil {
 			return err
 		}
@@ -297,15 +303,15 @@ func measure(ctx context.Context, s side, f *fixture, op func(context.Context, s
 	return r
 }
 
-// signIn makes each user's first request (a GET of one of their todos) from conc
-// clients before the cells, and reports what a first request costs. The API
-// verifies a token's signature once and then remembers it (internal/auth), so
-// without this the first cells would measure mostly first requests: 4 s at
-// 1,500 requests/s reaches only part of 10,000 users. The cells then measure
-// people already signed in, as pgbench's connections are already logged in.
-func signIn(ctx context.Context, a *apiSide, f *fixture, conc int, probe func() cpuUse, stdout io.Writer) error {
+// signIn makes the first request of users 0 to users-1 (a GET of one of
+// their todos) from conc clients, and reports what a first request costs.
+// The API verifies a token's signature once and then remembers it
+// (internal/auth), so without this the first cells would measure mostly
+// first requests: 4 s at 1,500 requests/s reaches only part of 10,000 users.
+// The cells then measure people already signed in, as pgbench's connections
+// are already logged in.
+func signIn(ctx context.Context, a *apiSide, f *fixture, users, conc int, probe func() cpuUse, stdout io.Writer) error {
 	var next, failed atomic.Int64
-	users := f.users
 	start, c0 := time.Now(), probe()
 	var wg sync.WaitGroup
 	for range conc {
@@ -326,6 +332,18 @@ func signIn(ctx context.Context, a *apiSide, f *fixture, conc int, probe func() 
 	fmt.Fprintf(stdout, "first requests (each user's token verified once, GET /v1/todos/{id}, %d clients): %s/s; CPU per request: API %s µs, Postgres %s µs, load generator %s µs\n\n",
 		conc, rate(float64(users)/elapsed.Seconds()), apiUS, pgUS, genUS)
 	return nil
+}
+
+// afresh restarts the API before the open loop and the live updates, so that
+// the memory each reports is its own and not what the 1,000 closed-loop
+// clients before it left (Go returns freed memory to the system over
+// minutes), and signs in the users they will run as.
+func afresh(ctx context.Context, a *apiSide, f *fixture, users int, probe func() cpuUse, stdout io.Writer) error {
+	if err := a.restart(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nAPI restarted: RSS idle %.1f MB; ", float64(a.rss())/1e6)
+	return signIn(ctx, a, f, users, 64, probe, stdout)
 }
 
 // percentiles are the 50th, 95th and 99th percentiles of lat, which they sort.
