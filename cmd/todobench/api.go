@@ -109,6 +109,9 @@ func (a *apiSide) restart(ctx context.Context) error {
 
 // end stops the API process.
 func (a *apiSide) end() {
+	if a.cmd.Process == nil { // it did not start
+		return
+	}
 	_ = a.cmd.Process.Signal(os.Interrupt)
 	_ = a.cmd.Wait()
 }

@@ -187,6 +187,7 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 			if err := api.resetPeak(); err != nil {
 				return err
 			}
+			api.wires.close() // c clients on c connections, as pgbench has
 			a := measure(ctx, api, f, workloads[w], c, o.duration, cpu)
 			cellPeak := api.peakRSS()
 			peak = max(peak, cellPeak)
@@ -309,16 +310,21 @@ func measure(ctx context.Context, s side, f *fixture, op func(context.Context, s
 // (internal/auth), so without this the first cells would measure mostly
 // first requests: 4 s at 1,500 requests/s reaches only part of 10,000 users.
 // The cells then measure people already signed in, as pgbench's connections
-// are already logged in.
+// are already logged in. The API remembers a token for 15 minutes from its
+// first verification, which a full run's closed loop (about 6 minutes) stays
+// well within; a run made much longer with -duration would see them expire
+// together.
 func signIn(ctx context.Context, a *apiSide, f *fixture, users, conc int, probe func() cpuUse, stdout io.Writer) error {
 	var next, failed atomic.Int64
+	var firstErr atomic.Pointer[error]
 	start, c0 := time.Now(), probe()
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Go(func() {
 			for u := int(next.Add(1) - 1); u < users; u = int(next.Add(1) - 1) {
-				if a.get(ctx, u, f.ids[u][0]) != nil {
+				if err := a.get(ctx, u, f.ids[u][0]); err != nil {
 					failed.Add(1)
+					firstErr.CompareAndSwap(nil, &err)
 				}
 			}
 		})
@@ -326,7 +332,7 @@ func signIn(ctx context.Context, a *apiSide, f *fixture, users, conc int, probe 
 	wg.Wait()
 	elapsed, c1 := time.Since(start), probe()
 	if n := failed.Load(); n > 0 {
-		return fmt.Errorf("signing in: %d of %d first requests failed: %v", n, users, *a.firstError.Load())
+		return fmt.Errorf("signing in: %d of %d first requests failed, the first: %w", n, users, *firstErr.Load())
 	}
 	apiUS, pgUS, genUS := c1.minus(c0).perRequest(float64(users))
 	fmt.Fprintf(stdout, "first requests (each user's token verified once, GET /v1/todos/{id}, %d clients): %s/s; CPU per request: API %s µs, Postgres %s µs, load generator %s µs\n\n",

@@ -170,9 +170,9 @@ func newJWKS(ctx context.Context, cfg Config) (keyfunc.Keyfunc, error) {
 		HTTPTimeout:       jwksFetchTimeout,
 		RefreshInterval:   jwksRefreshInterval,
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(interval), 1),
-		// The given (in-memory) set is empty: look in the fetched sets first,
-		// so that a found key costs no not-found error from it (fmt.Errorf on
-		// every request otherwise).
+		// The given (in-memory) set is always empty: look in the fetched sets
+		// first, so that a key found there costs no not-found error (built
+		// with fmt.Errorf) from the given set on every request.
 		PrioritizeHTTP: true,
 		// Bounds the limiter wait and the refetch together (jwkset uses one
 		// context for both). A limiter that has no token before this deadline
