@@ -435,6 +435,9 @@ var seedSQL = []string{
 	// As autovacuum leaves a live table: statistics, and the visibility map
 	// that lets index-only scans skip the heap.
 	`VACUUM (ANALYZE)`,
+	// The seed's dirty pages written now, not by the checkpointer during the
+	// first cells.
+	`CHECKPOINT`,
 }
 
 // seed writes the fixture (see seedSQL) and reads back what the workloads
