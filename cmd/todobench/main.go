@@ -2,12 +2,16 @@
 // machine: the same transactions sent straight to Postgres by pgbench
 // (the store's own statements, captured from it, pipelined as one implicit
 // transaction), through the store (pgx, one pipelined round trip each), then
-// through the HTTP API with real JWTs. For each workload and concurrency it
+// through the HTTP API with real JWTs, once every user has signed in (see
+// signIn), from a load generator about as light as pgbench (see wires). For
+// each workload and concurrency it
 // prints throughput, latency percentiles and errors of each side, the ratios
 // API / pgbench and API / direct, the CPU each API request costs the API,
 // Postgres and the load generator (from /proc), and the API's peak memory.
-// An open-loop run follows: 1,000 connections each sending about one request
-// a second, latency measured from when each was due. The data has
+// An open-loop run follows, then live updates, each on a freshly started API:
+// 1,000 connections each sending about one request a second, latency
+// measured from when each was due; then 1,000 event streams while writes go
+// through the API. The data has
 // shared lists (issue #11): besides each user's personal list, lists of which
 // three users are members of 1, 50 and 500; the plans and database times of
 // one list's page and of "all my lists" are printed before the table.
