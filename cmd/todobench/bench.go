@@ -173,6 +173,7 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 	if err := signIn(ctx, api, f, f.users, o.concurrencies[0], cpu, stdout); err != nil {
 		return err
 	}
+	fmt.Fprintln(stdout)
 
 	const row = "| %-8s | %5v | %9v | %5v | %7v | %7v | %4v | %8v | %7v | %7v | %4v | %7v | %7v | %7v | %7v | %4v | %7v | %7v | %6v | %6v | %6v | %6v | %7v |\n"
 	fmt.Fprintf(stdout, row, "workload", "conc", "pgbench/s", "conns", "p50", "p99", "err", "direct/s", "p50", "p99", "err",
@@ -335,7 +336,7 @@ func signIn(ctx context.Context, a *apiSide, f *fixture, users, conc int, probe 
 		return fmt.Errorf("signing in: %d of %d first requests failed, the first: %w", n, users, *firstErr.Load())
 	}
 	apiUS, pgUS, genUS := c1.minus(c0).perRequest(float64(users))
-	fmt.Fprintf(stdout, "first requests (each user's token verified once, GET /v1/todos/{id}, %d clients): %s/s; CPU per request: API %s µs, Postgres %s µs, load generator %s µs\n\n",
+	fmt.Fprintf(stdout, "first requests (each user's token verified once, GET /v1/todos/{id}, %d clients): %s/s; CPU per request: API %s µs, Postgres %s µs, load generator %s µs\n",
 		conc, rate(float64(users)/elapsed.Seconds()), apiUS, pgUS, genUS)
 	return nil
 }
