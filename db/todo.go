@@ -375,7 +375,11 @@ SET title       = COALESCE($3, title),
 	deleteTodo = conditional(`DELETE FROM todos`)
 )
 
-// written runs a conditional write and tells its outcomes apart.
+// written runs a conditional write and tells its outcomes apart. A write
+// refused for its version returns the todo as it is now, for the 412's ETag:
+// the statement's own read of it may predate the write it lost to (under READ
+// COMMITTED, a write that waited for a concurrent one re-checks the new
+// version, but the statement's other reads keep its snapshot).
 func (s *TodoStore) written(ctx context.Context, c todo.Caller, query string, args ...any) (todo.Todo, error) {
 	var t todo.Todo
 	var applied, writable bool
@@ -385,7 +389,13 @@ func (s *TodoStore) written(ctx context.Context, c todo.Caller, query string, ar
 		})
 		return err
 	})
-	return t, outcome(err, applied, writable)
+	err = outcome(err, applied, writable)
+	if errors.Is(err, todo.ErrPreconditionFailed) {
+		if now, getErr := s.Get(ctx, c, t.ID); getErr == nil {
+			t = now
+		}
+	}
+	return t, err
 }
 
 // Replace overwrites every writable field of a todo the caller may change.

@@ -110,6 +110,11 @@ func TestConcurrentPatchesOneWins(t *testing.T) {
 	if now.Header.Get("ETag") != `"2"` || now.JSON(t)["title"] != won.JSON(t)["title"] {
 		t.Errorf("after the race: ETag %s, title %v; want \"2\" and the winner's %v", now.Header.Get("ETag"), now.JSON(t)["title"], won.JSON(t)["title"])
 	}
+	// The loser's statement began before the winner committed; its 412 still
+	// names the version to retry with, not the one it was refused for.
+	if got := lost.Header.Get("ETag"); got != now.Header.Get("ETag") {
+		t.Errorf("the 412 carries ETag %s, want the current %s", got, now.Header.Get("ETag"))
+	}
 }
 
 // waitingOnLocks waits until n of the API's statements on the test database
