@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -15,13 +17,14 @@ const queueTimeout = 5 * time.Second
 // admit runs API requests (under /v1/, but not event streams, which hold no
 // request's database connection, nor CORS preflights) on limit worker goroutines; the others wait
 // for a worker in arrival order, for at most wait, then are answered by
-// busy. A waiting request has not had its body read nor its token
-// checked: it holds only its connection and headers. The work past this
-// gate waits on a pool of a few database connections anyway; waiting here
-// keeps the memory of 1,000 connections small, and the queue bounded. The
-// workers' stacks grow once to what decoding, Postgres and encoding need;
-// the connections' goroutines stay small. limit 0 runs every request on its
-// connection's goroutine, at once.
+// busy. A request's body is read before it waits (see prefetch), so that no
+// worker ever waits on a client's network; a waiting request holds its
+// connection, headers and body, and has not had its token checked. The work
+// past this gate waits on a pool of a few database connections anyway;
+// waiting here keeps the memory of 1,000 connections small, and the queue
+// bounded. The workers' stacks grow once to what decoding, Postgres and
+// encoding need; the connections' goroutines stay small. limit 0 runs every
+// request on its connection's goroutine, at once.
 func admit(limit int, wait time.Duration, busy http.Handler) func(http.Handler) http.Handler {
 	if limit <= 0 {
 		return func(next http.Handler) http.Handler { return next }
@@ -41,7 +44,9 @@ func admit(limit int, wait time.Duration, busy http.Handler) func(http.Handler) 
 				next.ServeHTTP(w, r)
 				return
 			}
-			j := job{next: next, w: w, r: r, arrived: time.Now(), done: make(chan any, 1)}
+			arrived := time.Now()
+			prefetch(r)
+			j := job{next: next, w: w, r: r, arrived: arrived, done: make(chan any, 1)}
 			if !queue(r.Context(), jobs, j, wait) {
 				busy.ServeHTTP(w, j.request())
 				return
@@ -110,3 +115,36 @@ func queue(ctx context.Context, jobs chan<- job, j job, wait time.Duration) bool
 		return false
 	}
 }
+
+// prefetch reads r's body ahead, on its connection's goroutine: at most
+// maxBodyBytes+1 bytes, within the server's ReadTimeout. A worker that read
+// it would wait on the client's network: a few clients sending their bodies
+// a byte at a time, with or without a token, would hold every worker and
+// make every other request wait, then get 503. framing finds the body in
+// memory as it would have read it (the bytes, then the error the read ended
+// on) and answers as before. What framing refuses unread (a
+// Transfer-Encoding, a Content-Length over the limit) is left unread.
+func prefetch(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody || len(r.TransferEncoding) > 0 || r.ContentLength > maxBodyBytes {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	r.Body = &prefetched{Reader: bytes.NewReader(body), err: err}
+}
+
+// prefetched is a body read ahead: its bytes, then the error its read ended
+// on, if any, where the body would have given it.
+type prefetched struct {
+	*bytes.Reader
+	err error
+}
+
+func (p *prefetched) Read(b []byte) (int, error) {
+	n, err := p.Reader.Read(b)
+	if err == io.EOF && p.err != nil {
+		err = p.err
+	}
+	return n, err
+}
+
+func (p *prefetched) Close() error { return nil }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -161,5 +162,61 @@ func TestAdmitLetsPreflightsThrough(t *testing.T) {
 	close(release)
 	if w.Code != http.StatusNoContent {
 		t.Errorf("a preflight while the API is busy: %d, want it served at once (204)", w.Code)
+	}
+}
+
+// TestAdmitReadsBodiesBeforeTheWait: a client sending its body slowly does
+// not hold a worker while it does (else a few such clients, with no token,
+// would make every other request wait and then get 503), and the handler
+// still reads the body whole, or the error that ended it.
+func TestAdmitReadsBodiesBeforeTheWait(t *testing.T) {
+	t.Parallel()
+	busy := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	h := api.Admit(1, time.Hour, busy)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write(body)
+	}))
+	post := func(body io.Reader, length int64) chan *httptest.ResponseRecorder {
+		done := make(chan *httptest.ResponseRecorder, 1)
+		req := httptest.NewRequest(http.MethodPost, "/v1/todos", body)
+		req.ContentLength = length
+		go func() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			done <- w
+		}()
+		return done
+	}
+	slow, slowW := io.Pipe()
+	slowDone := post(slow, 11)
+	if _, err := slowW.Write([]byte(`{"ti`)); err != nil { // then nothing, for now
+		t.Fatal(err)
+	}
+	// A bound, not a measure: a request queued behind the slow body would
+	// give up and get busy's 503.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/todos", nil))
+	if w.Code != http.StatusOK {
+		t.Errorf("a request while another's body is arriving: %d, want it served at once (200)", w.Code)
+	}
+	if _, err := slowW.Write([]byte(`tle":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	slowW.Close()
+	if got := <-slowDone; got.Code != http.StatusOK || got.Body.String() != `{"title":1}` {
+		t.Errorf("the slow body reached the handler as %d %q", got.Code, got.Body)
+	}
+	cut, cutW := io.Pipe()
+	cutDone := post(cut, 100)
+	_, _ = cutW.Write([]byte(`{"title"`))
+	cutW.CloseWithError(io.ErrUnexpectedEOF) // the client went away
+	if got := <-cutDone; got.Code != http.StatusBadRequest || !strings.Contains(got.Body.String(), io.ErrUnexpectedEOF.Error()) {
+		t.Errorf("a body cut short reached the handler as %d %q, want its error", got.Code, got.Body)
 	}
 }

@@ -146,7 +146,8 @@ func headerBytes(r *http.Request) int {
 }
 
 // framing refuses what is not a well-framed, bounded request, before any
-// handler reads it, and reads the body here, once, for every operation:
+// handler reads it, and reads the body here, once, for every operation (for
+// one admit queued, from memory: see prefetch):
 //   - a Transfer-Encoding: bodies are framed by Content-Length only, so a
 //     request with both can never be read two ways (RFC 9112 section 6.1;
 //     Go's server would drop the Content-Length and go on);
