@@ -149,7 +149,8 @@ func outcome(err error, applied, writable bool) error {
 
 // RenameList renames one of the caller's lists (owners only).
 func (s *ListStore) RenameList(ctx context.Context, c todo.Caller, id, name string, ifMatch todo.Versions) (todo.List, error) {
-	return s.writeList(ctx, c, renameList, id, versions(ifMatch), name)
+	l, err := s.writeList(ctx, c, renameList, id, versions(ifMatch), name)
+	return asNow(ctx, l, err, func(ctx context.Context) (todo.List, error) { return s.GetList(ctx, c, id) })
 }
 
 // DeleteList deletes one of the caller's lists with its todos (owners only).

@@ -375,11 +375,7 @@ SET title       = COALESCE($3, title),
 	deleteTodo = conditional(`DELETE FROM todos`)
 )
 
-// written runs a conditional write and tells its outcomes apart. A write
-// refused for its version returns the todo as it is now, for the 412's ETag:
-// the statement's own read of it may predate the write it lost to (under READ
-// COMMITTED, a write that waited for a concurrent one re-checks the new
-// version, but the statement's other reads keep its snapshot).
+// written runs a conditional write and tells its outcomes apart.
 func (s *TodoStore) written(ctx context.Context, c todo.Caller, query string, args ...any) (todo.Todo, error) {
 	var t todo.Todo
 	var applied, writable bool
@@ -389,23 +385,39 @@ func (s *TodoStore) written(ctx context.Context, c todo.Caller, query string, ar
 		})
 		return err
 	})
-	err = outcome(err, applied, writable)
-	if errors.Is(err, todo.ErrPreconditionFailed) {
-		if now, getErr := s.Get(ctx, c, t.ID); getErr == nil {
-			t = now
-		}
+	return t, outcome(err, applied, writable)
+}
+
+// asNow is a conditional write's outcome, with the row as it is now when the
+// write was refused for its version, for the 412's ETag: the write's own
+// read of the row keeps its statement's snapshot, which may predate the
+// write it lost to (under READ COMMITTED only the write itself re-checks the
+// newest version). get reads it again, in a fresh statement; a row gone since
+// is ErrNotFound, as a retry would find.
+func asNow[T any](ctx context.Context, row T, err error, get func(context.Context) (T, error)) (T, error) {
+	if !errors.Is(err, todo.ErrPreconditionFailed) {
+		return row, err
 	}
-	return t, err
+	now, getErr := get(ctx)
+	switch {
+	case errors.Is(getErr, todo.ErrNotFound):
+		return now, getErr
+	case getErr != nil:
+		return row, err
+	}
+	return now, err
 }
 
 // Replace overwrites every writable field of a todo the caller may change.
 func (s *TodoStore) Replace(ctx context.Context, c todo.Caller, id string, f todo.Fields, ifMatch todo.Versions) (todo.Todo, error) {
-	return s.written(ctx, c, replaceTodo, id, versions(ifMatch), f.Title, f.Description, f.Completed, f.DueAt)
+	t, err := s.written(ctx, c, replaceTodo, id, versions(ifMatch), f.Title, f.Description, f.Completed, f.DueAt)
+	return asNow(ctx, t, err, func(ctx context.Context) (todo.Todo, error) { return s.Get(ctx, c, id) })
 }
 
 // Update applies a partial change to a todo the caller may change.
 func (s *TodoStore) Update(ctx context.Context, c todo.Caller, id string, p todo.Patch, ifMatch todo.Versions) (todo.Todo, error) {
-	return s.written(ctx, c, updateTodo, id, versions(ifMatch), p.Title, p.Description, p.Completed, p.SetDueAt, p.DueAt)
+	t, err := s.written(ctx, c, updateTodo, id, versions(ifMatch), p.Title, p.Description, p.Completed, p.SetDueAt, p.DueAt)
+	return asNow(ctx, t, err, func(ctx context.Context) (todo.Todo, error) { return s.Get(ctx, c, id) })
 }
 
 // Delete removes a todo the caller may change.

@@ -44,9 +44,11 @@ func admit(limit int, wait time.Duration, busy http.Handler) func(http.Handler) 
 				next.ServeHTTP(w, r)
 				return
 			}
-			arrived := time.Now()
-			prefetch(r)
-			j := job{next: next, w: w, r: r, arrived: arrived, done: make(chan any, 1)}
+			j := job{next: next, w: w, r: r, arrived: time.Now(), done: make(chan any, 1)}
+			if !prefetch(r) { // framing refuses it, with no other work: no need to wait
+				next.ServeHTTP(w, j.request())
+				return
+			}
 			if !queue(r.Context(), jobs, j, wait) {
 				busy.ServeHTTP(w, j.request())
 				return
@@ -120,23 +122,29 @@ func queue(ctx context.Context, jobs chan<- job, j job, wait time.Duration) bool
 // maxBodyBytes+1 bytes, within the server's ReadTimeout. A worker that read
 // it would wait on the client's network: a few clients sending their bodies
 // a byte at a time, with or without a token, would hold every worker and
-// make every other request wait, then get 503. framing finds the body in
-// memory as it would have read it (the bytes, then the error the read ended
-// on) and answers as before. What framing refuses unread (a
-// Transfer-Encoding, a Content-Length over the limit) is left unread.
-func prefetch(r *http.Request) {
-	if r.Body == nil || r.Body == http.NoBody || len(r.TransferEncoding) > 0 || r.ContentLength > maxBodyBytes {
-		return
+// make every other request wait, then get 503. framing takes the body from
+// memory as it would have read it (the bytes, and the error the read ended
+// on). It reports whether the request may go on: false for one framing
+// refuses, left unread when framing refuses it unread (a Transfer-Encoding,
+// headers or a Content-Length over the limits, in framing's order).
+func prefetch(r *http.Request) bool {
+	if len(r.TransferEncoding) > 0 || headerBytes(r) > maxHeaderBytes || r.ContentLength > maxBodyBytes {
+		return false
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	r.Body = &prefetched{Reader: bytes.NewReader(body), err: err}
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	body, err := readAtMost(r.Body, r.ContentLength)
+	r.Body = &prefetched{Reader: bytes.NewReader(body), body: body, err: err}
+	return err == nil && len(body) <= maxBodyBytes
 }
 
 // prefetched is a body read ahead: its bytes, then the error its read ended
 // on, if any, where the body would have given it.
 type prefetched struct {
 	*bytes.Reader
-	err error
+	body []byte
+	err  error
 }
 
 func (p *prefetched) Read(b []byte) (int, error) {
@@ -148,3 +156,36 @@ func (p *prefetched) Read(b []byte) (int, error) {
 }
 
 func (p *prefetched) Close() error { return nil }
+
+// readBody is r's body, at most maxBodyBytes+1 bytes of it, and the error
+// its read ended on, if any, from memory if prefetch read it.
+func readBody(r *http.Request) ([]byte, error) {
+	if p, ok := r.Body.(*prefetched); ok {
+		return p.body, p.err
+	}
+	return readAtMost(r.Body, r.ContentLength)
+}
+
+// readAtMost reads body to its end, or to maxBodyBytes+1 bytes, into a
+// buffer sized for the length announced (-1: unknown).
+func readAtMost(body io.Reader, announced int64) ([]byte, error) {
+	size := int64(512)
+	if announced >= 0 && announced <= maxBodyBytes {
+		size = announced + 1 // the +1: a body longer than announced is seen
+	}
+	buf := make([]byte, 0, size)
+	rd := io.LimitReader(body, maxBodyBytes+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}

@@ -168,11 +168,23 @@ func TestAdmitLetsPreflightsThrough(t *testing.T) {
 // TestAdmitReadsBodiesBeforeTheWait: a client sending its body slowly does
 // not hold a worker while it does (else a few such clients, with no token,
 // would make every other request wait and then get 503), and the handler
-// still reads the body whole, or the error that ended it.
+// still reads the body whole, or the error that ended it. A request framing
+// refuses (a body cut short; headers over the limit, whose body stays unread)
+// is answered at once, without a worker.
 func TestAdmitReadsBodiesBeforeTheWait(t *testing.T) {
 	t.Parallel()
+	held, release := make(chan struct{}), make(chan struct{})
 	busy := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
 	h := api.Admit(1, time.Hour, busy)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v1/hold":
+			close(held)
+			<-release
+			return
+		case r.Header.Get("X-Padding") != "": // as framing answers headers over the limit: unread
+			w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+			return
+		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -180,10 +192,10 @@ func TestAdmitReadsBodiesBeforeTheWait(t *testing.T) {
 		}
 		_, _ = w.Write(body)
 	}))
-	post := func(body io.Reader, length int64) chan *httptest.ResponseRecorder {
+	// serve serves req and tells the answer; a client that would wait longer
+	// than 500 ms (a bound, not a measure) gives up, and queued, gets busy's 503.
+	serve := func(req *http.Request) chan *httptest.ResponseRecorder {
 		done := make(chan *httptest.ResponseRecorder, 1)
-		req := httptest.NewRequest(http.MethodPost, "/v1/todos", body)
-		req.ContentLength = length
 		go func() {
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
@@ -191,19 +203,24 @@ func TestAdmitReadsBodiesBeforeTheWait(t *testing.T) {
 		}()
 		return done
 	}
+	post := func(body io.Reader, length int64) *http.Request {
+		req := httptest.NewRequest(http.MethodPost, "/v1/todos", body)
+		req.ContentLength = length
+		return req
+	}
+	soon := func(req *http.Request) *http.Request {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		t.Cleanup(cancel)
+		return req.WithContext(ctx)
+	}
+
 	slow, slowW := io.Pipe()
-	slowDone := post(slow, 11)
+	slowDone := serve(post(slow, 11))
 	if _, err := slowW.Write([]byte(`{"ti`)); err != nil { // then nothing, for now
 		t.Fatal(err)
 	}
-	// A bound, not a measure: a request queued behind the slow body would
-	// give up and get busy's 503.
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/todos", nil))
-	if w.Code != http.StatusOK {
-		t.Errorf("a request while another's body is arriving: %d, want it served at once (200)", w.Code)
+	if got := <-serve(soon(httptest.NewRequest(http.MethodGet, "/v1/todos", nil))); got.Code != http.StatusOK {
+		t.Errorf("a request while another's body is arriving: %d, want it served at once (200)", got.Code)
 	}
 	if _, err := slowW.Write([]byte(`tle":1}`)); err != nil {
 		t.Fatal(err)
@@ -212,11 +229,26 @@ func TestAdmitReadsBodiesBeforeTheWait(t *testing.T) {
 	if got := <-slowDone; got.Code != http.StatusOK || got.Body.String() != `{"title":1}` {
 		t.Errorf("the slow body reached the handler as %d %q", got.Code, got.Body)
 	}
+
+	go h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v1/hold", nil))
+	<-held // the one worker is taken
+	defer close(release)
 	cut, cutW := io.Pipe()
-	cutDone := post(cut, 100)
+	cutDone := serve(soon(post(cut, 100)))
 	_, _ = cutW.Write([]byte(`{"title"`))
 	cutW.CloseWithError(io.ErrUnexpectedEOF) // the client went away
 	if got := <-cutDone; got.Code != http.StatusBadRequest || !strings.Contains(got.Body.String(), io.ErrUnexpectedEOF.Error()) {
-		t.Errorf("a body cut short reached the handler as %d %q, want its error", got.Code, got.Body)
+		t.Errorf("a body cut short, while the worker is busy: %d %q, want its error at once", got.Code, got.Body)
+	}
+	never, _ := io.Pipe() // a body that never comes
+	big := soon(post(never, 10))
+	big.Header.Set("X-Padding", strings.Repeat("x", 20<<10))
+	select {
+	case got := <-serve(big):
+		if got.Code != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("headers over the limit, while the worker is busy: %d, want them refused at once", got.Code)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("headers over the limit: their body was waited for")
 	}
 }

@@ -68,22 +68,8 @@ func TestETagsAndPreconditions(t *testing.T) {
 func TestConcurrentPatchesOneWins(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t)
-	ctx := context.Background()
 	alice := apitest.Token(t, "alice")
-	res := e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"race"}`)
-	id, tag := res.JSON(t)["id"].(string), res.Header.Get("ETag")
-	locker, err := pgx.Connect(ctx, e.TDB.AdminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer locker.Close(ctx)
-	tx, err := locker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, "SELECT FROM todos WHERE id = $1 FOR UPDATE", id); err != nil {
-		t.Fatal(err)
-	}
+	id, tag, unlock := lockedTodo(t, e, alice)
 	responses := make([]apitest.Response, 2)
 	var wg sync.WaitGroup
 	for i := range responses {
@@ -92,9 +78,7 @@ func TestConcurrentPatchesOneWins(t *testing.T) {
 		})
 	}
 	waiting, err := waitingOnLocks(t, e, 2)
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	wg.Wait()
 	if err != nil || waiting != 2 {
 		t.Fatalf("%d of the 2 writes waited on the lock (%v): statuses %d, %d", waiting, err, responses[0].Status, responses[1].Status)
@@ -114,6 +98,60 @@ func TestConcurrentPatchesOneWins(t *testing.T) {
 	// names the version to retry with, not the one it was refused for.
 	if got := lost.Header.Get("ETag"); got != now.Header.Get("ETag") {
 		t.Errorf("the 412 carries ETag %s, want the current %s", got, now.Header.Get("ETag"))
+	}
+}
+
+// TestPatchThatLostToADeleteIs404: a PATCH queued behind a DELETE of its
+// todo is answered as a retry would be, 404, not 412 with the ETag of a row
+// that is gone.
+func TestPatchThatLostToADeleteIs404(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	id, tag, unlock := lockedTodo(t, e, alice)
+	deleted, patched := make(chan apitest.Response, 1), make(chan apitest.Response, 1)
+	go func() { deleted <- e.Call(t, http.MethodDelete, "/v1/todos/"+id, alice, "") }()
+	first, err := waitingOnLocks(t, e, 1) // the DELETE first in the lock's queue
+	if err != nil || first != 1 {
+		t.Fatalf("the DELETE did not wait on the lock: %d waiting, %v", first, err)
+	}
+	go func() {
+		patched <- e.Call(t, http.MethodPatch, "/v1/todos/"+id, alice, `{"title":"late"}`, "If-Match", tag)
+	}()
+	both, err := waitingOnLocks(t, e, 2)
+	unlock()
+	if err != nil || both != 2 {
+		t.Fatalf("%d of the 2 writes waited on the lock (%v)", both, err)
+	}
+	if d := <-deleted; d.Status != http.StatusNoContent {
+		t.Fatalf("DELETE: %d %s", d.Status, d.Body)
+	}
+	apitest.WantProblem(t, "a PATCH that lost to a DELETE", <-patched, http.StatusNotFound)
+}
+
+// lockedTodo is a new todo of the holder of token, its ETag, and a function
+// that releases the row lock another session holds on it until then.
+func lockedTodo(t *testing.T, e *apitest.Env, token string) (id, tag string, unlock func()) {
+	t.Helper()
+	ctx := context.Background()
+	res := e.Call(t, http.MethodPost, "/v1/todos", token, `{"title":"race"}`)
+	id, tag = res.JSON(t)["id"].(string), res.Header.Get("ETag")
+	locker, err := pgx.Connect(ctx, e.TDB.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { locker.Close(ctx) })
+	tx, err := locker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT FROM todos WHERE id = $1 FOR UPDATE", id); err != nil {
+		t.Fatal(err)
+	}
+	return id, tag, func() {
+		if err := tx.Commit(ctx); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

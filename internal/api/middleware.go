@@ -176,7 +176,7 @@ func framing(next http.Handler) http.Handler {
 				refuse(http.StatusRequestEntityTooLarge, tooLarge)
 				return
 			}
-			body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+			body, err := readBody(r)
 			switch {
 			case err != nil:
 				refuse(http.StatusBadRequest, "the body could not be read whole: it is shorter than its Content-Length, or it stopped arriving")
