@@ -125,10 +125,9 @@ func queue(ctx context.Context, jobs chan<- job, j job, wait time.Duration) bool
 // make every other request wait, then get 503. framing takes the body from
 // memory as it would have read it (the bytes, and the error the read ended
 // on). It reports whether the request may go on: false for one framing
-// refuses, left unread when framing refuses it unread (a Transfer-Encoding,
-// headers or a Content-Length over the limits, in framing's order).
+// refuses, left unread when framing refuses it unread (refusedUnread).
 func prefetch(r *http.Request) bool {
-	if len(r.TransferEncoding) > 0 || headerBytes(r) > maxHeaderBytes || r.ContentLength > maxBodyBytes {
+	if status, _ := refusedUnread(r); status != 0 {
 		return false
 	}
 	if r.Body == nil || r.Body == http.NoBody {

@@ -162,33 +162,41 @@ func framing(next http.Handler) http.Handler {
 			w.Header().Set("Connection", "close")
 			writeProblem(w, status, detail)
 		}
-		if len(r.TransferEncoding) > 0 {
-			refuse(http.StatusBadRequest, "send the body with a Content-Length: Transfer-Encoding is not accepted")
-			return
-		}
-		if headerBytes(r) > maxHeaderBytes {
-			refuse(http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("the request line and headers take more than %d bytes", maxHeaderBytes))
+		if status, detail := refusedUnread(r); status != 0 {
+			refuse(status, detail)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			tooLarge := fmt.Sprintf("the body is larger than %d bytes", maxBodyBytes)
-			if r.ContentLength > maxBodyBytes {
-				refuse(http.StatusRequestEntityTooLarge, tooLarge)
-				return
-			}
 			body, err := readBody(r)
 			switch {
 			case err != nil:
 				refuse(http.StatusBadRequest, "the body could not be read whole: it is shorter than its Content-Length, or it stopped arriving")
 				return
 			case len(body) > maxBodyBytes:
-				refuse(http.StatusRequestEntityTooLarge, tooLarge)
+				refuse(http.StatusRequestEntityTooLarge, bodyTooLarge)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+var bodyTooLarge = fmt.Sprintf("the body is larger than %d bytes", maxBodyBytes)
+
+// refusedUnread is why framing refuses r without reading its body, if it
+// does (else status 0), in the order framing checks: a Transfer-Encoding,
+// headers over maxHeaderBytes, a Content-Length over maxBodyBytes.
+func refusedUnread(r *http.Request) (status int, detail string) {
+	switch {
+	case len(r.TransferEncoding) > 0:
+		return http.StatusBadRequest, "send the body with a Content-Length: Transfer-Encoding is not accepted"
+	case headerBytes(r) > maxHeaderBytes:
+		return http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("the request line and headers take more than %d bytes", maxHeaderBytes)
+	case r.ContentLength > maxBodyBytes:
+		return http.StatusRequestEntityTooLarge, bodyTooLarge
+	}
+	return 0, ""
 }
 
 // notFound answers a path the API does not serve.
