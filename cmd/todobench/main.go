@@ -8,7 +8,9 @@
 // prints throughput, latency percentiles and errors of each side, the ratios
 // API / pgbench and API / direct, the CPU each API request costs the API,
 // Postgres and the load generator (from /proc), and the API's peak memory.
-// An open-loop run follows, then live updates, each on a freshly started API:
+// Then list and get through the API beside the floor: what net/http, the
+// store and JSON cost by themselves (see floorCommand). An open-loop run
+// follows, then live updates, each on a freshly started API:
 // 1,000 connections each sending about one request a second, latency
 // measured from when each was due; then 1,000 event streams while writes go
 // through the API. The data has
@@ -57,6 +59,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == floorCommand {
+		return floorServe(ctx, getenv)
+	}
 	flags := flag.NewFlagSet("todobench", flag.ContinueOnError)
 	o := options{}
 	flags.IntVar(&o.users, "users", 10000, "users to create")
