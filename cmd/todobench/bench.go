@@ -215,7 +215,7 @@ func bench(ctx context.Context, o options, apiURL, adminURL string, stdout io.Wr
 		fmt.Fprintf(stdout, "\nAPI at %d clients: one shared list %.2fx a personal list (target >= 0.9); all my lists as a member of 500: %.0f req/s (%.2fx a personal list)\n",
 			c, shared/personal, mine, mine/personal)
 	}
-	if err := floor(ctx, api, f, apiURL, c, o.duration, pm, stdout); err != nil {
+	if err := floor(ctx, api, f, apiURL, c, slices.Max(o.concurrencies), o.duration, pm, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nAPI RSS peak over the closed-loop cells: %.1f MB\n", float64(peak)/1e6)

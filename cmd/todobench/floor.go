@@ -155,9 +155,10 @@ func sameFirstPage(api *apiSide, fl *floorSide, u int) error {
 
 // floor measures list and get at conc clients through the API and through the
 // floor, in turns (twice each: this machine's speed drifts between cells), and
-// prints what each request costs each.
-func floor(ctx context.Context, api *apiSide, f *fixture, databaseURL string, conc int, duration time.Duration, pm int, stdout io.Writer) error {
-	fl, err := startFloor(ctx, databaseURL, api.tokens, conc)
+// prints what each request costs each; then list at most clients through
+// each, and the peak memory each process reaches.
+func floor(ctx context.Context, api *apiSide, f *fixture, databaseURL string, conc, most int, duration time.Duration, pm int, stdout io.Writer) error {
+	fl, err := startFloor(ctx, databaseURL, api.tokens, most)
 	if err != nil {
 		return err
 	}
@@ -165,7 +166,9 @@ func floor(ctx context.Context, api *apiSide, f *fixture, databaseURL string, co
 	if err := sameFirstPage(api, fl, 3); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nthe floor (net/http, the store, encoding/json/v2, nothing else), at %d clients, each beside the API:\n", conc)
+	time.Sleep(time.Second) // settle before the idle RSS is read, as the API's is
+	fmt.Fprintf(stdout, "\nthe floor (net/http, the store, encoding/json/v2, nothing else; RSS idle %.1f MB), at %d clients, each beside the API:\n",
+		float64(procStatus(fl.cmd.Process.Pid, "VmRSS:"))/1e6, conc)
 	perReq := func(r result) float64 { return float64(r.cpu.api.Microseconds()) / (r.rate * duration.Seconds()) }
 	api.wires.close()
 	for _, w := range []string{"list", "get"} {
@@ -179,5 +182,22 @@ func floor(ctx context.Context, api *apiSide, f *fixture, databaseURL string, co
 				w, rate(a.rate), perReq(a), rate(b.rate), perReq(b), perReq(a)/perReq(b))
 		}
 	}
+	if most <= conc {
+		return nil
+	}
+	var peaks [2]int64
+	for i, s := range []struct {
+		side
+		pid int
+	}{{api, api.cmd.Process.Pid}, {fl, fl.cmd.Process.Pid}} {
+		if err := resetPeak(s.pid); err != nil {
+			return err
+		}
+		if r := measure(ctx, s.side, f, workloads["list"], most, duration, procs{api: s.pid, postmaster: pm}.sample); r.errors > 0 {
+			return fmt.Errorf("floor, list at %d clients: %d errors", most, r.errors)
+		}
+		peaks[i] = procStatus(s.pid, "VmHWM:")
+	}
+	fmt.Fprintf(stdout, "list at %d clients, peak RSS: API %.1f MB, floor %.1f MB\n", most, float64(peaks[0])/1e6, float64(peaks[1])/1e6)
 	return nil
 }
