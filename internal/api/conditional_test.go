@@ -129,13 +129,63 @@ func TestPatchThatLostToADeleteIs404(t *testing.T) {
 	apitest.WantProblem(t, "a PATCH that lost to a DELETE", <-patched, http.StatusNotFound)
 }
 
+// TestConcurrentRenamesOneWins: two renames of a list with the same If-Match
+// queue on its row; one wins, and the other's 412 names the list's version
+// after the winner's, which a retry needs (it shares asNow with the todos'
+// writes).
+func TestConcurrentRenamesOneWins(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	created := e.Call(t, http.MethodPost, "/v1/lists", alice, `{"name":"groceries"}`)
+	if created.Status != http.StatusCreated {
+		t.Fatalf("create list: %d %s", created.Status, created.Body)
+	}
+	id, tag := created.JSON(t)["id"].(string), created.Header.Get("ETag")
+	unlock := lockRow(t, e, "lists", id)
+	responses := make([]apitest.Response, 2)
+	var wg sync.WaitGroup
+	for i := range responses {
+		wg.Go(func() {
+			responses[i] = e.Call(t, http.MethodPatch, "/v1/lists/"+id, alice, fmt.Sprintf(`{"name":"renamed %d"}`, i), "If-Match", tag)
+		})
+	}
+	waiting, err := waitingOnLocks(t, e, 2)
+	unlock()
+	wg.Wait()
+	if err != nil || waiting != 2 {
+		t.Fatalf("%d of the 2 renames waited on the lock (%v): statuses %d, %d", waiting, err, responses[0].Status, responses[1].Status)
+	}
+	won, lost := responses[0], responses[1]
+	if won.Status != http.StatusOK {
+		won, lost = lost, won
+	}
+	if won.Status != http.StatusOK || lost.Status != http.StatusPreconditionFailed {
+		t.Fatalf("statuses %d and %d, want one 200 and one 412: %s %s", won.Status, lost.Status, won.Body, lost.Body)
+	}
+	now := e.Call(t, http.MethodGet, "/v1/lists/"+id, alice, "")
+	if now.Header.Get("ETag") == tag || now.JSON(t)["name"] != won.JSON(t)["name"] {
+		t.Errorf("after the race: ETag %s (it was %s), name %v; want a new ETag and the winner's %v", now.Header.Get("ETag"), tag, now.JSON(t)["name"], won.JSON(t)["name"])
+	}
+	if got := lost.Header.Get("ETag"); got != now.Header.Get("ETag") {
+		t.Errorf("the 412 carries ETag %s, want the current %s", got, now.Header.Get("ETag"))
+	}
+}
+
 // lockedTodo is a new todo of the holder of token, its ETag, and a function
 // that releases the row lock another session holds on it until then.
 func lockedTodo(t *testing.T, e *apitest.Env, token string) (id, tag string, unlock func()) {
 	t.Helper()
-	ctx := context.Background()
 	res := e.Call(t, http.MethodPost, "/v1/todos", token, `{"title":"race"}`)
 	id, tag = res.JSON(t)["id"].(string), res.Header.Get("ETag")
+	return id, tag, lockRow(t, e, "todos", id)
+}
+
+// lockRow locks row id of table from another session, and returns the
+// function that releases it.
+func lockRow(t *testing.T, e *apitest.Env, table, id string) (unlock func()) {
+	t.Helper()
+	ctx := context.Background()
 	locker, err := pgx.Connect(ctx, e.TDB.AdminURL)
 	if err != nil {
 		t.Fatal(err)
@@ -145,10 +195,10 @@ func lockedTodo(t *testing.T, e *apitest.Env, token string) (id, tag string, unl
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(ctx, "SELECT FROM todos WHERE id = $1 FOR UPDATE", id); err != nil {
+	if _, err := tx.Exec(ctx, "SELECT FROM "+pgx.Identifier{table}.Sanitize()+" WHERE id = $1 FOR UPDATE", id); err != nil {
 		t.Fatal(err)
 	}
-	return id, tag, func() {
+	return func() {
 		if err := tx.Commit(ctx); err != nil {
 			t.Error(err)
 		}
