@@ -70,26 +70,9 @@ func TestConcurrentPatchesOneWins(t *testing.T) {
 	e := apitest.New(t)
 	alice := apitest.Token(t, "alice")
 	id, tag, unlock := lockedTodo(t, e, alice)
-	responses := make([]apitest.Response, 2)
-	var wg sync.WaitGroup
-	for i := range responses {
-		wg.Go(func() {
-			responses[i] = e.Call(t, http.MethodPatch, "/v1/todos/"+id, alice, fmt.Sprintf(`{"title":"writer %d"}`, i), "If-Match", tag)
-		})
-	}
-	waiting, err := waitingOnLocks(t, e, 2)
-	unlock()
-	wg.Wait()
-	if err != nil || waiting != 2 {
-		t.Fatalf("%d of the 2 writes waited on the lock (%v): statuses %d, %d", waiting, err, responses[0].Status, responses[1].Status)
-	}
-	won, lost := responses[0], responses[1]
-	if won.Status != http.StatusOK {
-		won, lost = lost, won
-	}
-	if won.Status != http.StatusOK || lost.Status != http.StatusPreconditionFailed {
-		t.Fatalf("statuses %d and %d, want one 200 and one 412: %s %s", won.Status, lost.Status, won.Body, lost.Body)
-	}
+	won, lost := oneWins(t, e, unlock, func(i int) apitest.Response {
+		return e.Call(t, http.MethodPatch, "/v1/todos/"+id, alice, fmt.Sprintf(`{"title":"writer %d"}`, i), "If-Match", tag)
+	})
 	now := e.Call(t, http.MethodGet, "/v1/todos/"+id, alice, "")
 	if now.Header.Get("ETag") != `"2"` || now.JSON(t)["title"] != won.JSON(t)["title"] {
 		t.Errorf("after the race: ETag %s, title %v; want \"2\" and the winner's %v", now.Header.Get("ETag"), now.JSON(t)["title"], won.JSON(t)["title"])
@@ -142,27 +125,9 @@ func TestConcurrentRenamesOneWins(t *testing.T) {
 		t.Fatalf("create list: %d %s", created.Status, created.Body)
 	}
 	id, tag := created.JSON(t)["id"].(string), created.Header.Get("ETag")
-	unlock := lockRow(t, e, "lists", id)
-	responses := make([]apitest.Response, 2)
-	var wg sync.WaitGroup
-	for i := range responses {
-		wg.Go(func() {
-			responses[i] = e.Call(t, http.MethodPatch, "/v1/lists/"+id, alice, fmt.Sprintf(`{"name":"renamed %d"}`, i), "If-Match", tag)
-		})
-	}
-	waiting, err := waitingOnLocks(t, e, 2)
-	unlock()
-	wg.Wait()
-	if err != nil || waiting != 2 {
-		t.Fatalf("%d of the 2 renames waited on the lock (%v): statuses %d, %d", waiting, err, responses[0].Status, responses[1].Status)
-	}
-	won, lost := responses[0], responses[1]
-	if won.Status != http.StatusOK {
-		won, lost = lost, won
-	}
-	if won.Status != http.StatusOK || lost.Status != http.StatusPreconditionFailed {
-		t.Fatalf("statuses %d and %d, want one 200 and one 412: %s %s", won.Status, lost.Status, won.Body, lost.Body)
-	}
+	won, lost := oneWins(t, e, lockRow(t, e, "lists", id), func(i int) apitest.Response {
+		return e.Call(t, http.MethodPatch, "/v1/lists/"+id, alice, fmt.Sprintf(`{"name":"renamed %d"}`, i), "If-Match", tag)
+	})
 	now := e.Call(t, http.MethodGet, "/v1/lists/"+id, alice, "")
 	if now.Header.Get("ETag") == tag || now.JSON(t)["name"] != won.JSON(t)["name"] {
 		t.Errorf("after the race: ETag %s (it was %s), name %v; want a new ETag and the winner's %v", now.Header.Get("ETag"), tag, now.JSON(t)["name"], won.JSON(t)["name"])
@@ -170,6 +135,32 @@ func TestConcurrentRenamesOneWins(t *testing.T) {
 	if got := lost.Header.Get("ETag"); got != now.Header.Get("ETag") {
 		t.Errorf("the 412 carries ETag %s, want the current %s", got, now.Header.Get("ETag"))
 	}
+}
+
+// oneWins makes two conditional writes (write(0), write(1)) at once behind
+// a row lock, lets the lock go once both wait on it, and returns the one that
+// got 200 and the one that got 412, failing unless that is how they ended.
+func oneWins(t *testing.T, e *apitest.Env, unlock func(), write func(i int) apitest.Response) (won, lost apitest.Response) {
+	t.Helper()
+	responses := make([]apitest.Response, 2)
+	var wg sync.WaitGroup
+	for i := range responses {
+		wg.Go(func() { responses[i] = write(i) })
+	}
+	waiting, err := waitingOnLocks(t, e, 2)
+	unlock()
+	wg.Wait()
+	if err != nil || waiting != 2 {
+		t.Fatalf("%d of the 2 writes waited on the lock (%v): statuses %d, %d", waiting, err, responses[0].Status, responses[1].Status)
+	}
+	won, lost = responses[0], responses[1]
+	if won.Status != http.StatusOK {
+		won, lost = lost, won
+	}
+	if won.Status != http.StatusOK || lost.Status != http.StatusPreconditionFailed {
+		t.Fatalf("statuses %d and %d, want one 200 and one 412: %s %s", won.Status, lost.Status, won.Body, lost.Body)
+	}
+	return won, lost
 }
 
 // lockedTodo is a new todo of the holder of token, its ETag, and a function
