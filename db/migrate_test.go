@@ -233,10 +233,67 @@ func TestAcrossListsMigrationUpAndDown(t *testing.T) {
 	if diff := cmp.Diff(want, read()); diff != "" {
 		t.Errorf("up to v7 (-want +got):\n%s", diff)
 	}
-	if err := db.MigrateDown(tdb.OwnerURL, 1); err != nil {
+	if err := db.MigrateDown(tdb.OwnerURL, int(db.ExpectedVersion())-6); err != nil {
 		t.Fatalf("down: %v", err)
 	}
 	if diff := cmp.Diff(v6, read()); diff != "" {
 		t.Errorf("down to v6 again (-want +got):\n%s", diff)
+	}
+}
+
+// TestEventsSinceJoiningMigration: on a database at v7 whose shared list has
+// events, migration 000008 leaves every existing member seeing what they saw,
+// a member who joins after it sees none of the list's earlier events, and
+// going down gives them back.
+func TestEventsSinceJoiningMigration(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t)
+	ctx := context.Background()
+	if err := db.MigrateDown(tdb.OwnerURL, int(db.ExpectedVersion())-7); err != nil {
+		t.Fatalf("down to v7: %v", err)
+	}
+	admin := connect(t, tdb.AdminURL)
+	app := connect(t, tdb.APIURL)
+	var list string
+	if err := admin.QueryRow(ctx, `INSERT INTO lists (name, created_by) VALUES ('plans', 'alice') RETURNING id`).Scan(&list); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO list_members (list_id, user_id, role, added_by) VALUES ($1, 'bob', 'viewer', 'alice')`,
+		`INSERT INTO todos (list_id, user_id, title) VALUES ($1, 'alice', 'before')`,
+	} {
+		if _, err := admin.Exec(ctx, q, list); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := func(user string) (n int) {
+		t.Helper()
+		dbtest.AsApp(t, app, &user, func(tx pgx.Tx) {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM events WHERE list_id = $1`, list).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return n
+	}
+	if got := seen("bob"); got != 2 {
+		t.Fatalf("v7: bob sees %d events of the list, want 2 (his joining, the todo)", got)
+	}
+	if err := db.MigrateUp(ctx, tdb.OwnerURL); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	if got := seen("bob"); got != 2 {
+		t.Errorf("up: bob, a member from before, sees %d events, want the same 2", got)
+	}
+	if _, err := admin.Exec(ctx, `INSERT INTO list_members (list_id, user_id, role, added_by) VALUES ($1, 'carol', 'viewer', 'alice')`, list); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen("carol"); got != 1 {
+		t.Errorf("up: carol, who joined after, sees %d events, want only her own joining", got)
+	}
+	if err := db.MigrateDown(tdb.OwnerURL, 1); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if got := seen("carol"); got != 3 {
+		t.Errorf("down to v7: carol sees %d events, want the list's 3 again", got)
 	}
 }

@@ -5,13 +5,17 @@
 -- the API reads each affected subscriber's events with one query as that
 -- subscriber and delivers exactly the rows it gets. An event of a list is seen
 -- by whoever is a member of that list when it is delivered (app.my_lists, as
--- for todos), and a membership event also by the member it concerns: a person
--- removed from a list gets the event of their removal and nothing of the list
--- after it; a delete is seen by the members who could see the todo.
+-- for todos), if it came after they joined (app.after_joining: a new or
+-- returning member gets none of the list's history, migration 000008), and a
+-- membership event also by the member it concerns: a person removed from a
+-- list gets the event of their removal and nothing of the list after it; a
+-- delete is seen by the members who could see the todo. app.after_joining
+-- runs only for rows of the caller's lists (the AND checks the array first).
 
 CREATE POLICY events_select_member ON events
     FOR SELECT TO todo_app
-    USING (list_id = ANY (ARRAY(SELECT app.my_lists('{owner,editor,viewer}')))
+    USING ((list_id = ANY (ARRAY(SELECT app.my_lists('{owner,editor,viewer}')))
+            AND app.after_joining(list_id, txid))
            OR member_id = NULLIF(current_setting('app.user_id', true), ''));
 
 CREATE POLICY events_auditor_read ON events

@@ -64,3 +64,59 @@ func TestEventsSharedList(t *testing.T) {
 		t.Errorf("carol, whose list was deleted, received %q, want %q", got, want)
 	}
 }
+
+// TestEventsNoHistoryBeforeJoining: a member who joins a list, or joins it
+// again after a removal, and resumes a stream from its very start receives
+// nothing the list went through before they joined (a todo deleted, a text
+// edited away, a rename, who came and went), and everything after.
+func TestEventsNoHistoryBeforeJoining(t *testing.T) {
+	t.Parallel()
+	e := newEventsEnv(t, event.Config{})
+	alice, kim := apitest.Token(t, "alice"), apitest.Token(t, "kim")
+	list := e.Call(t, http.MethodPost, "/v1/lists", alice, `{"name":"plans"}`).JSON(t)["id"].(string)
+	inList := func(title string) string {
+		t.Helper()
+		res := e.Call(t, http.MethodPost, "/v1/lists/"+list+"/todos", alice, fmt.Sprintf(`{"title":%q}`, title))
+		if res.Status != http.StatusCreated {
+			t.Fatalf("create in the list: %d %s", res.Status, res.Body)
+		}
+		return res.JSON(t)["id"].(string)
+	}
+	member := func(method, body string) {
+		t.Helper()
+		path := "/v1/lists/" + list + "/members"
+		if method == http.MethodDelete {
+			path += "/kim"
+		}
+		if res := e.Call(t, method, path, alice, body); res.Status >= 300 {
+			t.Fatalf("%s kim: %d %s", method, res.Status, res.Body)
+		}
+	}
+	secret := inList("fire kim")
+	e.Call(t, http.MethodPatch, "/v1/todos/"+secret, alice, `{"description":"two weeks"}`)
+	e.Call(t, http.MethodDelete, "/v1/todos/"+secret, alice, "")
+	e.Call(t, http.MethodPatch, "/v1/lists/"+list, alice, `{"name":"reorg"}`)
+	e.Call(t, http.MethodPost, "/v1/lists/"+list+"/members", alice, `{"user_id":"lee","role":"viewer"}`)
+	e.Call(t, http.MethodDelete, "/v1/lists/"+list+"/members/lee", alice, "")
+
+	member(http.MethodPost, `{"user_id":"kim","role":"viewer"}`)
+	inList("welcome kim")
+	s := subscribe(t, e.URL, "", kim, "Last-Event-ID", "0-0")
+	got := summary(e.marker(t, s, kim, "kim's marker"))
+	if want := []string{"ready", "member.added", "todo.created welcome kim"}; !equal(got, want) {
+		t.Errorf("kim, who joined after, received %q, want %q", got, want)
+	}
+
+	member(http.MethodDelete, "")
+	inList("while kim was out")
+	member(http.MethodPost, `{"user_id":"kim","role":"editor"}`)
+	inList("kim is back")
+	s = subscribe(t, e.URL, "", kim, "Last-Event-ID", "0-0")
+	got = summary(e.marker(t, s, kim, "kim's second marker"))
+	// His own list's marker comes again; of the shared list, only his
+	// comings and goings, and what came after his return.
+	want := []string{"ready", "member.added", "todo.created kim's marker", "member.removed", "member.added", "todo.created kim is back"}
+	if !equal(got, want) {
+		t.Errorf("kim, back after a removal, received %q, want %q", got, want)
+	}
+}

@@ -82,9 +82,9 @@ SELECT results_eq($$SELECT col, privs FROM app_column_privs WHERE rel = 'lists':
     'todo_app on lists: names a list and its creator, renames it; nothing else');
 SELECT table_privs_are('public', 'list_members', 'todo_app', ARRAY['SELECT', 'DELETE'], 'todo_app: SELECT and DELETE on list_members');
 SELECT results_eq($$SELECT col, privs FROM app_column_privs WHERE rel = 'list_members'::regclass ORDER BY col$$,
-    $$VALUES ('added_at', 'SELECT'), ('added_by', 'SELECT,INSERT'), ('list_id', 'SELECT,INSERT'), ('role', 'SELECT,INSERT,UPDATE'),
-             ('user_id', 'SELECT,INSERT')$$,
-    'todo_app on list_members: adds a member, changes only a role');
+    $$VALUES ('added_at', 'SELECT'), ('added_by', 'SELECT,INSERT'), ('joined_snapshot', 'SELECT'), ('joined_txid', 'SELECT'),
+             ('list_id', 'SELECT,INSERT'), ('role', 'SELECT,INSERT,UPDATE'), ('user_id', 'SELECT,INSERT')$$,
+    'todo_app on list_members: adds a member, changes only a role (never when they joined)');
 SELECT table_privs_are('public', 'list_invitations', 'todo_app', ARRAY['SELECT'], 'todo_app: SELECT on list_invitations, never DELETE');
 SELECT results_eq($$SELECT col, privs FROM app_column_privs WHERE rel = 'list_invitations'::regclass ORDER BY col$$,
     $$VALUES ('created_at', 'SELECT'), ('created_by', 'SELECT,INSERT'), ('expires_at', 'SELECT,INSERT'), ('id', 'SELECT'),
@@ -106,16 +106,16 @@ SELECT is_empty($$
 -- policies and joining need; nobody else may run any of them directly.
 SELECT schema_privs_are('app', 'todo_app', ARRAY['USAGE'], 'todo_app may use schema app, not create in it');
 SELECT schema_privs_are('app', 'public', ARRAY[]::text[], 'PUBLIC has nothing on schema app');
-SELECT functions_are('app', ARRAY['my_lists', 'accept_invitation', 'personal_list', 'keep_an_owner',
+SELECT functions_are('app', ARRAY['my_lists', 'after_joining', 'accept_invitation', 'personal_list', 'keep_an_owner',
     'add_creator_as_owner', 'default_to_personal_list',
     'record_todo_event', 'record_list_event', 'event_changes', 'event_horizon', 'prune_events', 'redeem_event_ticket']);
 SELECT results_eq($$
     SELECT p.oid::regprocedure::text FROM pg_proc p
     WHERE p.pronamespace IN ('app'::regnamespace, 'audit'::regnamespace) AND has_function_privilege('todo_app', p.oid, 'EXECUTE')
     ORDER BY 1$$,
-    ARRAY['app.accept_invitation(bytea)', 'app.event_changes(xid8,bigint)', 'app.event_horizon()', 'app.my_lists(text[])',
-          'app.prune_events(interval)', 'app.redeem_event_ticket(bytea)'],
-    'todo_app may execute app.my_lists, app.accept_invitation and the event functions, and no other function of app or audit');
+    ARRAY['app.accept_invitation(bytea)', 'app.after_joining(uuid,xid8)', 'app.event_changes(xid8,bigint)', 'app.event_horizon()',
+          'app.my_lists(text[])', 'app.prune_events(interval)', 'app.redeem_event_ticket(bytea)'],
+    'todo_app may execute app.my_lists, app.after_joining, app.accept_invitation and the event functions, and no other function of app or audit');
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_proc p
     WHERE p.pronamespace IN ('app'::regnamespace, 'audit'::regnamespace)
