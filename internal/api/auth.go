@@ -50,7 +50,9 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 // once (any query or header parameter whose schema is not an array, and
 // Authorization where a token is needed): which of the values was meant is
 // not for the server to guess. It reads the operation's own parameters, so
-// every operation gets it.
+// every operation gets it. It also refuses a query string that does not
+// parse (a bad %-escape, a ";"): Huma would read such a parameter as absent,
+// and a filter dropped silently widens a bulk change to everything.
 func (s *server) singleValued(ctx huma.Context, next func(huma.Context)) {
 	op := ctx.Operation()
 	r, _ := humachi.Unwrap(ctx)
@@ -59,8 +61,13 @@ func (s *server) singleValued(ctx huma.Context, next func(huma.Context)) {
 		repeated = "header Authorization"
 	}
 	var query url.Values
-	if strings.Contains(r.URL.RawQuery, "&") { // else no parameter can be repeated
-		query = r.URL.Query()
+	if strings.ContainsAny(r.URL.RawQuery, "&%;") { // else no parameter can be repeated or malformed
+		var err error
+		if query, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+			_ = huma.WriteErr(s.api, ctx, http.StatusBadRequest, "the query string is malformed: "+
+				"escape %, & and ; in values as %25, %26 and %3B")
+			return
+		}
 	}
 	for _, p := range op.Parameters {
 		if p.Schema != nil && p.Schema.Type == "array" {

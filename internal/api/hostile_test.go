@@ -150,6 +150,41 @@ func TestRepeatedParameters400(t *testing.T) {
 	}
 }
 
+// TestMalformedQuery400: a query string whose pairs do not all parse is
+// refused before anything happens. Read as absent, the broken filter would
+// have widened these bulk changes to every todo.
+func TestMalformedQuery400(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	e.Create(t, alice, `{"title":"discount 100%","completed":true}`)
+	e.Create(t, alice, `{"title":"keep","completed":true}`)
+	e.Create(t, alice, `{"title":"open"}`)
+	for _, target := range []string{
+		"DELETE /v1/todos?completed=true&q=100%",
+		"DELETE /v1/todos?completed=true&q=%zz",
+		"PATCH /v1/todos?completed=false&q=no-such-title-%zz",
+		"PATCH /v1/todos?completed=false;q=nothing",
+		"GET /v1/todos?list_id=%zz",
+	} {
+		method, path, _ := strings.Cut(target, " ")
+		body := ""
+		if method == http.MethodPatch {
+			body = `{"completed":true}`
+		}
+		apitest.WantProblem(t, target, e.Call(t, method, path, alice, body), http.StatusBadRequest)
+	}
+	if n := e.RowCount(t); n != 3 {
+		t.Errorf("rows: %d, want 3: a refused request deleted", n)
+	}
+	if got := e.Call(t, http.MethodGet, "/v1/todos?completed=false", alice, "").JSON(t)["items"].([]any); len(got) != 1 {
+		t.Errorf("open todos: %d, want 1: a refused request changed them", len(got))
+	}
+	if res := e.Call(t, http.MethodGet, "/v1/todos?q=100%25", alice, ""); res.Status != http.StatusOK || len(res.JSON(t)["items"].([]any)) != 1 {
+		t.Errorf("q=100%%25: %d %s, want the one todo", res.Status, res.Body)
+	}
+}
+
 // TestErrorsSpeakJSON: what is wrong is said in the client's terms (member,
 // expected type), never in Go's (wantProblem refuses Go's words), and at
 // most a little of the client's value is echoed.
