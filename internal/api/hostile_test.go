@@ -130,12 +130,7 @@ func TestRepeatedParameters400(t *testing.T) {
 		"GET /v1/todos?q=a&q=b",
 		"GET /v1/todos?q=a&%71=b", // %71 is q
 	} {
-		method, path, _ := strings.Cut(target, " ")
-		body := ""
-		if method == http.MethodPatch {
-			body = `{"completed":true}`
-		}
-		apitest.WantProblem(t, target, e.Call(t, method, path, alice, body), http.StatusBadRequest)
+		want400(t, e, alice, target)
 	}
 	if n := e.RowCount(t); n != 1 {
 		t.Errorf("rows: %d, want 1: a refused request deleted", n)
@@ -148,6 +143,18 @@ func TestRepeatedParameters400(t *testing.T) {
 	if n := e.RowCount(t); n != 1 {
 		t.Errorf("rows: %d, want 1", n)
 	}
+}
+
+// want400 sends target ("METHOD /path?query"; a PATCH with a body that
+// would complete todos) as the holder of tok, and wants 400.
+func want400(t *testing.T, e *apitest.Env, tok, target string) {
+	t.Helper()
+	method, path, _ := strings.Cut(target, " ")
+	body := ""
+	if method == http.MethodPatch {
+		body = `{"completed":true}`
+	}
+	apitest.WantProblem(t, target, e.Call(t, method, path, tok, body), http.StatusBadRequest)
 }
 
 // TestMalformedQuery400: a query string whose pairs do not all parse is
@@ -167,12 +174,7 @@ func TestMalformedQuery400(t *testing.T) {
 		"PATCH /v1/todos?completed=false;q=nothing",
 		"GET /v1/todos?list_id=%zz",
 	} {
-		method, path, _ := strings.Cut(target, " ")
-		body := ""
-		if method == http.MethodPatch {
-			body = `{"completed":true}`
-		}
-		apitest.WantProblem(t, target, e.Call(t, method, path, alice, body), http.StatusBadRequest)
+		want400(t, e, alice, target)
 	}
 	if n := e.RowCount(t); n != 3 {
 		t.Errorf("rows: %d, want 3: a refused request deleted", n)
