@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/todoapi/todoapi/internal/auth"
 	"github.com/todoapi/todoapi/internal/todo"
 )
 
@@ -177,10 +179,22 @@ type RoleField struct {
 
 type addMemberInput struct {
 	ListPath
-	Body struct {
-		UserID string `json:"user_id" minLength:"1" maxLength:"255" doc:"Who to add: their user id (JWT subject)."`
-		RoleField
+	Body newMember
+}
+
+type newMember struct {
+	UserID string `json:"user_id" minLength:"1" maxLength:"255" doc:"Who to add: their user id (JWT subject; not \"me\", no control characters)."`
+	RoleField
+}
+
+// Resolve holds a new member's id to what a token's subject may be
+// (auth.CheckSubject): an id no token can carry could never use the list,
+// and "me" could not be named in a path.
+func (b *newMember) Resolve(huma.Context) []error {
+	if err := auth.CheckSubject(b.UserID); err != nil {
+		return []error{&huma.ErrorDetail{Location: "body.user_id", Message: strings.Replace(err.Error(), "sub", "user id", 1)}}
 	}
+	return nil
 }
 
 type memberOutput struct {

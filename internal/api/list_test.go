@@ -393,7 +393,16 @@ func TestListInput422(t *testing.T) {
 		"too long a life":          sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"viewer","expires_in":2592001}`),
 		"an invitation for owners": sh.call(t, "owner", http.MethodPost, "/invitations", `{"role":"owner"}`),
 		"a made-up role":           sh.call(t, "owner", http.MethodPost, "/members", `{"user_id":"erin","role":"admin"}`),
+		// A member id no token can carry: "me" names the caller in paths (the
+		// owner could then neither remove nor demote that member), and a
+		// control character is refused in a token's subject.
+		"a member called me":            sh.call(t, "owner", http.MethodPost, "/members", `{"user_id":"me","role":"viewer"}`),
+		"a member id with a newline":    sh.call(t, "owner", http.MethodPost, "/members", `{"user_id":"erin\n","role":"viewer"}`),
+		"a member id with a control ch": sh.call(t, "owner", http.MethodPost, "/members", `{"user_id":"erin\u0007","role":"viewer"}`),
 	} {
 		apitest.WantProblem(t, what, res, http.StatusUnprocessableEntity)
+	}
+	if got := len(sh.call(t, "owner", http.MethodGet, "/members", "").JSON(t)["items"].([]any)); got != 3 {
+		t.Errorf("members: %d, want the 3 the list had (owner, editor, viewer)", got)
 	}
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/time/rate"
+
+	"github.com/todoapi/todoapi/internal/todo"
 )
 
 // MinSecretLen is the shortest HS256 secret accepted: RFC 7518 requires a key
@@ -230,7 +232,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (subject string, er
 	case err != nil:
 		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if err := checkSubject(claims.Subject); err != nil {
+	if err := CheckSubject(claims.Subject); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if _, hmac := used.key.([]byte); hmac {
@@ -315,7 +317,10 @@ func (c *claims) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func checkSubject(sub string) error {
+// CheckSubject says whether sub can be a user id: 1 to MaxSubjectLen bytes,
+// no control characters, and not todo.Me (which names the caller in paths).
+// Tokens and new members are held to it.
+func CheckSubject(sub string) error {
 	switch {
 	case sub == "":
 		return errors.New("missing sub")
@@ -323,6 +328,8 @@ func checkSubject(sub string) error {
 		return errors.New("sub too long")
 	case strings.ContainsFunc(sub, unicode.IsControl):
 		return errors.New("control character in sub")
+	case sub == todo.Me:
+		return errors.New(`sub "me" is reserved: it names the caller in paths`)
 	}
 	return nil
 }
