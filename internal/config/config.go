@@ -73,7 +73,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	cfg.CORSOrigins = strings.FieldsFunc(getenv("CORS_ALLOWED_ORIGINS"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 	for _, o := range cfg.CORSOrigins {
-		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
+		// Exactly scheme://host[:port], as a browser's Origin header is: the
+		// CORS library would read a * anywhere as a wildcard.
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			strings.Contains(o, "*") || o != u.Scheme+"://"+u.Host {
 			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin like https://app.example.com (no *, no null)", o))
 		}
 	}

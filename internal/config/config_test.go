@@ -93,6 +93,11 @@ func TestLoadRefuses(t *testing.T) {
 		"CORS origin null":                     {map[string]string{"JWT_SECRET": secret, "CORS_ALLOWED_ORIGINS": "null"}, `CORS_ALLOWED_ORIGINS: "null"`},
 		"CORS origin with a path":              {map[string]string{"JWT_SECRET": secret, "CORS_ALLOWED_ORIGINS": "https://app.example.com/x"}, `CORS_ALLOWED_ORIGINS: "https://app.example.com/x"`},
 		"CORS origin not http(s)":              {map[string]string{"JWT_SECRET": secret, "CORS_ALLOWED_ORIGINS": "ftp://app.example.com"}, `CORS_ALLOWED_ORIGINS: "ftp://app.example.com"`},
+		"CORS origin https://*":                {map[string]string{"JWT_SECRET": secret, "CORS_ALLOWED_ORIGINS": "https://*"}, `CORS_ALLOWED_ORIGINS: "https://*"`},
+		"CORS origin with a wildcard":          {map[string]string{"JWT_SECRET": secret, "CORS_ALLOWED_ORIGINS": "https://*.example.org"}, `CORS_ALLOWED_ORIGINS: "https://*.example.org"`},
+		"CORS origin with a query":             {map[string]string{"JWT_SECRET": secret, "CORS_ALLOWED_ORIGINS": "https://app.example.com?x=1"}, `CORS_ALLOWED_ORIGINS: "https://app.example.com?x=1"`},
+		"CORS origin with a user":              {map[string]string{"JWT_SECRET": secret, "CORS_ALLOWED_ORIGINS": "https://u:p@app.example.com"}, `CORS_ALLOWED_ORIGINS: "https://u:p@app.example.com"`},
+		"CORS origin with a fragment":          {map[string]string{"JWT_SECRET": secret, "CORS_ALLOWED_ORIGINS": "https://app.example.com#f"}, `CORS_ALLOWED_ORIGINS: "https://app.example.com#f"`},
 		"CURSOR_SECRET short":                  {map[string]string{"JWT_SECRET": secret, "CURSOR_SECRET": cursorSecret[:31]}, "CURSOR_SECRET must be at least 32 bytes"},
 		"CURSOR_SECRET missing with JWKS only": {map[string]string{"JWT_JWKS_URL": jwks}, "CURSOR_SECRET must be set without JWT_SECRET"},
 	}
