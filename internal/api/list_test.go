@@ -353,6 +353,12 @@ func TestInvitations(t *testing.T) {
 	if err := e.Admin.QueryRow(context.Background(), "SELECT count(*) FROM list_invitations WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'", tok[:20]).Scan(&stored); err != nil || stored != 0 {
 		t.Errorf("the token is stored in the clear (%d, %v)", stored, err)
 	}
+	// Paths that route nowhere are logged too: a token in one is not.
+	for _, path := range []string{"//v1/invitations/" + tok + "/accept", "/v1//invitations/" + tok + "/accept", "/v1/INVITATIONS/" + tok + "/accept"} {
+		if res := e.Call(t, http.MethodPost, path, apitest.Token(t, "ivy"), ""); res.Status < 400 {
+			t.Errorf("POST %s: %d", path, res.Status)
+		}
+	}
 	if log := e.Logs.String(); strings.Contains(log, tok) {
 		t.Error("the access log holds an invitation token")
 	}
