@@ -37,6 +37,17 @@ func (s *EventStore) Watermark(ctx context.Context) (event.Position, error) {
 	return w, err
 }
 
+const next = `SELECT pg_snapshot_xmax(pg_current_snapshot())`
+
+// Next is the transaction id the database will hand out next.
+func (s *EventStore) Next(ctx context.Context) (uint64, error) {
+	var n uint64
+	err := s.db.asUser(ctx, noUser, true, next, nil, func(rows pgx.Rows) error {
+		return scanOne(rows, &n)
+	})
+	return n, err
+}
+
 const (
 	changes = `SELECT watermark, users FROM app.event_changes($1, $2)`
 	horizon = `SELECT pos_txid, id FROM app.event_horizon()`

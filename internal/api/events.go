@@ -144,8 +144,14 @@ func (s *server) streamEvents(ctx context.Context, in *eventsInput) (*huma.Strea
 	var from *event.Position
 	if id := cmp.Or(in.LastEventID, in.LastEventIDQ); id != "" {
 		p, err := event.ParsePosition(id)
-		if err != nil {
+		if err == nil {
+			err = s.Events.Check(ctx, p)
+		}
+		switch {
+		case errors.Is(err, event.ErrBadPosition):
 			return nil, huma.Error400BadRequest("invalid Last-Event-ID: pass the id of an event this stream sent")
+		case err != nil:
+			return nil, unavailable("live updates are starting: retry shortly")
 		}
 		from = &p
 	}

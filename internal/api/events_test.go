@@ -277,6 +277,12 @@ func TestEventsResume(t *testing.T) {
 	}
 	res := e.Call(t, http.MethodGet, "/v1/events", alice, "", "Last-Event-ID", "not-an-id")
 	apitest.WantProblem(t, "bad Last-Event-ID", res, http.StatusBadRequest)
+	// A position past every transaction the database has begun: the stream
+	// would wait for it for good, delivering nothing.
+	if s := subscribe(t, e.URL, "", alice, "Last-Event-ID", "9223372036854775807-0"); s.status != http.StatusBadRequest {
+		s.cancel()
+		t.Errorf("a Last-Event-ID from the future: %d, want 400", s.status)
+	}
 }
 
 // TestEventsRetention: events older than the retention are pruned, and a

@@ -82,6 +82,9 @@ type Request struct {
 type Source interface {
 	// Watermark is the position below which every event is final.
 	Watermark(ctx context.Context) (Position, error)
+	// Next is the transaction id the database will hand out next: no event
+	// can be at or above it.
+	Next(ctx context.Context) (uint64, error)
 	// Changes returns the watermark, the users who might see an event in
 	// (after, watermark) and the horizon: events at or below it may be gone.
 	Changes(ctx context.Context, after Position) (watermark Position, users []string, horizon Position, err error)

@@ -197,6 +197,28 @@ func (h *Hub) Subscribe(userID string, from *Position) (*Stream, error) {
 	return s, nil
 }
 
+// Check refuses, with ErrBadPosition, a resume position that no stream can
+// have sent: one past every transaction the database has begun, which the
+// watermark would never reach, so the stream would stay silent for good. A
+// position ahead of this instance's own is fine otherwise (another instance
+// may have polled later).
+func (h *Hub) Check(ctx context.Context, p Position) error {
+	h.mu.Lock()
+	cursor := h.cursor
+	h.mu.Unlock()
+	if cursor != nil && !cursor.Less(p) {
+		return nil
+	}
+	next, err := h.src.Next(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Txid > next {
+		return ErrBadPosition
+	}
+	return nil
+}
+
 // Unsubscribe forgets s; its client has gone.
 func (h *Hub) Unsubscribe(s *Stream) {
 	h.mu.Lock()
