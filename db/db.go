@@ -184,9 +184,12 @@ func classify(err error) failure {
 	return failure{}
 }
 
-// lastOwnerCode is the SQLSTATE of app.keep_an_owner (migrations/000004):
-// the change would leave a list without an owner.
-const lastOwnerCode = "TD001"
+// The SQLSTATEs of app.keep_an_owner (migrations/000004, 000009): the change
+// would leave a list without an owner, or a personal list without its person.
+const (
+	lastOwnerCode     = "TD001"
+	personalOwnerCode = "TD002"
+)
 
 // translate maps database errors onto the domain's, once, for every caller.
 // The original error stays wrapped for logs; clients only see the domain error.
@@ -208,6 +211,8 @@ func translate(err error) error {
 			return fmt.Errorf("%w: %w", todo.ErrConflict, err)
 		case pgErr.Code == lastOwnerCode:
 			return fmt.Errorf("%w: %w", todo.ErrLastOwner, err)
+		case pgErr.Code == personalOwnerCode:
+			return fmt.Errorf("%w: %w", todo.ErrPersonalOwner, err)
 		}
 	}
 	return err

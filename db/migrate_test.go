@@ -297,3 +297,62 @@ func TestEventsSinceJoiningMigration(t *testing.T) {
 		t.Errorf("down to v7: carol sees %d events, want the list's 3 again", got)
 	}
 }
+
+// TestPersonalListMigration: on a database at v8 where a person was removed
+// from their own personal list (and another demoted in theirs), migration
+// 000009 makes each the owner of it again, and from then on neither can be
+// removed or demoted; going down lifts the rule and keeps the memberships.
+func TestPersonalListMigration(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t)
+	ctx := context.Background()
+	if err := db.MigrateDown(tdb.OwnerURL, int(db.ExpectedVersion())-8); err != nil {
+		t.Fatalf("down to v8: %v", err)
+	}
+	admin := connect(t, tdb.AdminURL)
+	exec := func(q string, args ...any) error {
+		_, err := admin.Exec(ctx, q, args...)
+		return err
+	}
+	role := func(user string) (r string) {
+		t.Helper()
+		err := admin.QueryRow(ctx, `SELECT coalesce((SELECT m.role FROM list_members m JOIN lists l ON l.id = m.list_id
+			WHERE l.personal_of = $1 AND m.user_id = $1), 'none')`, user).Scan(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, user := range []string{"ivan", "kara"} {
+		if err := exec(`INSERT INTO lists (name, personal_of, created_by) VALUES ('Personal', $1, $1)`, user); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(`INSERT INTO list_members (list_id, user_id, role, added_by) SELECT id, 'jane', 'owner', $1 FROM lists WHERE personal_of = $1`, user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := exec(`DELETE FROM list_members WHERE user_id = 'ivan'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec(`UPDATE list_members SET role = 'viewer' WHERE user_id = 'kara'`); err != nil {
+		t.Fatal(err)
+	}
+	if role("ivan") != "none" || role("kara") != "viewer" {
+		t.Fatalf("v8: ivan %s, kara %s in their personal lists", role("ivan"), role("kara"))
+	}
+	if err := db.MigrateUp(ctx, tdb.OwnerURL); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	if role("ivan") != "owner" || role("kara") != "owner" {
+		t.Errorf("up: ivan %s, kara %s in their personal lists, want both owners again", role("ivan"), role("kara"))
+	}
+	if err := exec(`DELETE FROM list_members WHERE user_id = 'ivan'`); err == nil || !strings.Contains(err.Error(), "TD002") {
+		t.Errorf("up: removing ivan from his personal list: %v, want TD002", err)
+	}
+	if err := db.MigrateDown(tdb.OwnerURL, 1); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if err := exec(`DELETE FROM list_members WHERE user_id = 'ivan'`); err != nil || role("kara") != "owner" {
+		t.Errorf("down: removing ivan: %v (want it allowed again); kara %s, want still owner", err, role("kara"))
+	}
+}

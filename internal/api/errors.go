@@ -239,6 +239,8 @@ func (s *server) problem(ctx context.Context, err error) error {
 		return huma.Error403Forbidden("not allowed: your role in this list does not let you do this")
 	case errors.Is(err, todo.ErrLastOwner):
 		return huma.Error409Conflict("a list must keep at least one owner: make someone else an owner first")
+	case errors.Is(err, todo.ErrPersonalOwner):
+		return huma.Error409Conflict("a personal list keeps its person as an owner")
 	case errors.Is(err, todo.ErrConflict):
 		return huma.Error409Conflict("it exists already")
 	case errors.Is(err, todo.ErrInvitationUnusable):

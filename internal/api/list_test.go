@@ -279,6 +279,34 @@ func TestLastOwner(t *testing.T) {
 	}
 }
 
+// TestPersonalListKeepsItsPerson: a person may share their personal list and
+// make others owners, but nobody, themselves included, can remove or demote
+// them: their todos without a list go there.
+func TestPersonalListKeepsItsPerson(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	ivan, jane := apitest.Token(t, "ivan"), apitest.Token(t, "jane")
+	list := e.Create(t, ivan, `{"title":"first"}`)["list_id"].(string)
+	members := "/v1/lists/" + list + "/members"
+	if res := e.Call(t, http.MethodPost, members, ivan, `{"user_id":"jane","role":"owner"}`); res.Status != http.StatusCreated {
+		t.Fatalf("make jane an owner: %d %s", res.Status, res.Body)
+	}
+	for what, res := range map[string]apitest.Response{
+		"jane removes ivan":   e.Call(t, http.MethodDelete, members+"/ivan", jane, ""),
+		"jane demotes ivan":   e.Call(t, http.MethodPatch, members+"/ivan", jane, `{"role":"viewer"}`),
+		"ivan leaves":         e.Call(t, http.MethodDelete, members+"/me", ivan, ""),
+		"ivan demotes imself": e.Call(t, http.MethodPatch, members+"/me", ivan, `{"role":"editor"}`),
+	} {
+		apitest.WantProblem(t, what, res, http.StatusConflict)
+	}
+	if res := e.Call(t, http.MethodDelete, members+"/me", jane, ""); res.Status != http.StatusNoContent {
+		t.Errorf("jane leaves: %d %s", res.Status, res.Body)
+	}
+	if got := e.Create(t, ivan, `{"title":"second"}`)["list_id"]; got != list {
+		t.Errorf("ivan's next todo went to %v, want his personal list %s", got, list)
+	}
+}
+
 // TestInvitations: an owner's link lets people join with its role, as often
 // as it allows, until it expires or is revoked; the token is shown once and
 // stored only as a hash.

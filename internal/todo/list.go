@@ -40,6 +40,9 @@ const (
 var (
 	// ErrLastOwner means the change would leave a list without an owner.
 	ErrLastOwner = errors.New("a list must keep at least one owner")
+	// ErrPersonalOwner means the change would remove or demote the person
+	// whose personal list it is.
+	ErrPersonalOwner = errors.New("a personal list keeps its person as an owner")
 	// ErrInvitationUnusable means the invitation exists but was revoked,
 	// has expired or is used up; the error says which.
 	ErrInvitationUnusable = errors.New("invitation cannot be used")
