@@ -70,7 +70,7 @@ func (s *server) singleValued(ctx huma.Context, next func(huma.Context)) {
 		}
 	}
 	for _, p := range op.Parameters {
-		if p.Schema != nil && p.Schema.Type == "array" {
+		if p.Schema != nil && p.Schema.Type == "array" && p.In != "header" { // a header's list is one line, comma separated: Huma reads only the first
 			continue
 		}
 		if p.In == "query" && len(query[p.Name]) > 1 || p.In == "header" && len(r.Header.Values(p.Name)) > 1 {

@@ -49,6 +49,13 @@ func TestETagsAndPreconditions(t *testing.T) {
 		}
 	}
 	apitest.WantProblem(t, "weak If-Match", e.Call(t, http.MethodPatch, path, alice, `{"title":"x"}`, "If-Match", "W/"+tag2), http.StatusPreconditionFailed)
+	// Strong comparison: a tag matches only exactly as the ETag was sent.
+	for _, bad := range []string{`"2`, `""2""`, `"02"`, `"+2"`, `2`} {
+		apitest.WantProblem(t, "If-Match "+bad, e.Call(t, http.MethodPatch, path, alice, `{"title":"x"}`, "If-Match", bad), http.StatusPreconditionFailed)
+	}
+	// Two If-Match lines: Huma reads only the first, so the request is
+	// refused rather than judged on half its conditions.
+	apitest.WantProblem(t, "two If-Match lines", e.Call(t, http.MethodPatch, path, alice, `{"title":"x"}`, "If-Match", `"999"`, "If-Match", tag2), http.StatusBadRequest)
 	apitest.WantProblem(t, "If-Match on another's todo", e.Call(t, http.MethodPatch, path, apitest.Token(t, "bob"), `{"title":"x"}`, "If-Match", tag2), http.StatusNotFound)
 	if got := e.Call(t, http.MethodGet, path, alice, "").JSON(t)["title"]; got != "v2" {
 		t.Errorf("title %v after refused writes, want v2", got)

@@ -246,7 +246,7 @@ func (s *server) problem(ctx context.Context, err error) error {
 	case errors.Is(err, todo.ErrInvitationUnusable):
 		return huma.Error410Gone(err.Error())
 	case errors.Is(err, todo.ErrPreconditionFailed):
-		return huma.Error412PreconditionFailed("the todo changed since you read it: get it again and retry")
+		return huma.Error412PreconditionFailed("it changed since you read it: get it again and retry")
 	case errors.Is(err, todo.ErrKeyReused):
 		return huma.Error422UnprocessableEntity("this Idempotency-Key was used with a different request")
 	case errors.Is(err, todo.ErrBadCursor):

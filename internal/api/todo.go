@@ -134,8 +134,8 @@ type TodoPath struct {
 func etag(t todo.Todo) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
 
 // ifMatch reads If-Match: nil without the header (any version), "*" for any
-// existing todo, else the versions named (strong comparison: weak or foreign
-// tags match nothing).
+// existing todo, else the versions named (strong comparison: weak, foreign or
+// malformed tags match nothing; only a tag exactly as etag writes it does).
 func ifMatch(values []string) todo.Versions {
 	if len(values) == 0 {
 		return nil
@@ -146,7 +146,10 @@ func ifMatch(values []string) todo.Versions {
 		if v == "*" {
 			return nil
 		}
-		if n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64); err == nil && strings.HasPrefix(v, `"`) {
+		if len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
+			continue
+		}
+		if n, err := strconv.ParseInt(v[1:len(v)-1], 10, 64); err == nil && `"`+strconv.FormatInt(n, 10)+`"` == v {
 			versions = append(versions, n)
 		}
 	}
