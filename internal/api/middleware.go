@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -240,11 +241,24 @@ func secureHeaders(next http.Handler) http.Handler {
 // that is what `curl -d '{"title":"x"}'` sends, and this API has no forms.
 // It opens no CSRF hole: every write needs an Authorization header, which a
 // browser never adds to a cross-site form post. A body that is not JSON still
-// gets 400.
+// gets 400. Media types are compared as RFC 9110 says, case-insensitively
+// (Huma compares them as written), and a body declared in a charset other
+// than UTF-8 is refused (415) rather than read as UTF-8.
 func formAsJSON(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
-			r.Header.Set("Content-Type", "application/json")
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			mt, params, err := mime.ParseMediaType(ct)
+			if charset, ok := params["charset"]; err == nil && ok && !strings.EqualFold(charset, "utf-8") {
+				writeProblem(w, http.StatusUnsupportedMediaType, "send the body in UTF-8: only charset=utf-8 is read")
+				return
+			}
+			switch {
+			case err != nil:
+			case mt == "application/x-www-form-urlencoded":
+				r.Header.Set("Content-Type", "application/json")
+			case mt != ct:
+				r.Header.Set("Content-Type", mt)
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -210,6 +210,7 @@ func TestBadInput4xx(t *testing.T) {
 		{"bad UUID delete", http.MethodDelete, "/v1/todos/1", "", 422, nil},
 		{"bad UUID patch", http.MethodPatch, "/v1/todos/x", `{"title":"x"}`, 422, nil},
 		{"text/plain body", http.MethodPost, "/v1/todos", `{"title":"x"}`, 415, []string{"Content-Type", "text/plain"}},
+		{"latin-1 body", http.MethodPost, "/v1/todos", `{"title":"x"}`, 415, []string{"Content-Type", "application/json; charset=latin-1"}},
 		{"body too large", http.MethodPost, "/v1/todos", `{"title":"x","description":"` + strings.Repeat("a", 70<<10) + `"}`, 413, nil},
 	}
 	for _, c := range cases {
@@ -222,6 +223,20 @@ func TestBadInput4xx(t *testing.T) {
 	res := e.Call(t, http.MethodGet, path, alice, "")
 	if got := res.JSON(t); got["title"] != "keep me" || got["completed"] != false {
 		t.Errorf("todo changed by bad input: %s", res.Body)
+	}
+}
+
+// TestMediaTypesAnyCase: media types are case-insensitive (RFC 9110), with
+// or without a UTF-8 charset, form-encoded (curl -d) included.
+func TestMediaTypesAnyCase(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	for _, ct := range []string{"application/JSON", "Application/Json; Charset=UTF-8", "application/x-www-form-urlencoded; charset=utf-8",
+		"APPLICATION/X-WWW-FORM-URLENCODED"} {
+		if res := e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"x"}`, "Content-Type", ct); res.Status != http.StatusCreated {
+			t.Errorf("Content-Type %s: %d %s", ct, res.Status, res.Body)
+		}
 	}
 }
 
