@@ -108,6 +108,9 @@ func forClient(e *huma.ErrorModel) *huma.ErrorModel {
 	for i, d := range e.Errors {
 		d := *d
 		d.Location = truncate(d.Location, maxEcho)
+		if strings.HasPrefix(d.Message, uuidMessage) { // Huma adds the uuid library's own words
+			d.Message = uuidMessage
+		}
 		switch v := d.Value.(type) {
 		case nil, bool, float64, int, int64, json.Number:
 		case string:
@@ -119,6 +122,10 @@ func forClient(e *huma.ErrorModel) *huma.ErrorModel {
 	}
 	return &out
 }
+
+// uuidMessage begins Huma's message for a value that is not a UUID; what
+// follows it is the parsing library's text.
+const uuidMessage = "expected string to be RFC 4122 uuid"
 
 // truncate cuts s to at most n bytes of whole characters, marking the cut.
 func truncate(s string, n int) string {

@@ -187,6 +187,22 @@ func TestMalformedQuery400(t *testing.T) {
 	}
 }
 
+// TestBadUUIDSaysSoOnly: a value that is not a UUID is named as such, without
+// the parsing library's own account of it.
+func TestBadUUIDSaysSoOnly(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	alice := apitest.Token(t, "alice")
+	for _, path := range []string{"/v1/todos?list_id=zz", "/v1/todos/abcd", "/v1/lists/" + strings.Repeat("x", 36)} {
+		res := e.Call(t, http.MethodGet, path, alice, "")
+		apitest.WantProblem(t, path, res, http.StatusUnprocessableEntity)
+		errs, _ := res.JSON(t)["errors"].([]any)
+		if len(errs) != 1 || errs[0].(map[string]any)["message"] != "expected string to be RFC 4122 uuid" {
+			t.Errorf("GET %s: errors %v, want only that it is not a UUID", path, errs)
+		}
+	}
+}
+
 // TestErrorsSpeakJSON: what is wrong is said in the client's terms (member,
 // expected type), never in Go's (wantProblem refuses Go's words), and at
 // most a little of the client's value is echoed.
