@@ -291,6 +291,7 @@ func unavailable(msg string) error {
 func writeProblem(w http.ResponseWriter, status int, detail string) {
 	body, _ := json.Marshal(huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail})
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -307,6 +307,14 @@ func TestFraming400(t *testing.T) {
 		raw(t, e, head+"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"+chunked+smuggled, false), http.StatusBadRequest)
 	wantRawProblem(t, "Transfer-Encoding alone", raw(t, e, head+"Transfer-Encoding: chunked\r\n\r\n"+chunked+smuggled, false), http.StatusBadRequest)
 	wantRawProblem(t, "body shorter than Content-Length", raw(t, e, head+"Content-Length: 100\r\n\r\n"+body, true), http.StatusBadRequest)
+	// "chunked", with a body framed by its Content-Length: Go's server would
+	// wait for a chunk's end that never comes; the connection is closed now.
+	start := time.Now()
+	wantRawProblem(t, "Transfer-Encoding on a Content-Length body",
+		raw(t, e, head+fmt.Sprintf("Transfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n", len(body))+body, false), http.StatusBadRequest)
+	if held := time.Since(start); held > 5*time.Second {
+		t.Errorf("Transfer-Encoding on a Content-Length body: the connection was held %s after the 400", held)
+	}
 	// Refused by Go's server itself, before any handler: still problems.
 	wantRawProblem(t, "Transfer-Encoding gzip", raw(t, e, head+"Transfer-Encoding: gzip\r\n\r\n"+body, false), http.StatusNotImplemented)
 	wantRawProblem(t, "not HTTP", raw(t, e, "GARBAGE\r\n\r\n", false), http.StatusBadRequest)

@@ -161,12 +161,21 @@ func headerBytes(r *http.Request) int {
 //   - a body over maxBodyBytes (413), or one that cannot be read whole: shorter
 //     than its Content-Length, the client gone or too slow (400).
 //
-// After a refused body the connection is closed, as its bytes are not read.
+// After a refused body the connection is closed, as its bytes are not read:
+// at once, once the answer is sent, so that Go's server does not try to read
+// past a body it cannot frame (a "chunked" one that is not) for as long as
+// its read timeout.
 func framing(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		refuse := func(status int, detail string) {
 			w.Header().Set("Connection", "close")
 			writeProblem(w, status, detail)
+			rc := http.NewResponseController(w)
+			if rc.Flush() == nil {
+				if conn, _, err := rc.Hijack(); err == nil { // HTTP/1 only; HTTP/2 frames its own bodies
+					_ = conn.Close()
+				}
+			}
 		}
 		if status, detail := refusedUnread(r); status != 0 {
 			refuse(status, detail)
