@@ -136,24 +136,31 @@ func (s *server) streamEvents(ctx context.Context, in *eventsInput) (*huma.Strea
 	if s.Events == nil {
 		return nil, unavailable("live updates are not enabled")
 	}
+	// A malformed position is refused before a ticket is redeemed (used
+	// up), so the client can retry with the same ticket; one that needs the
+	// database to judge is checked after the caller is known, as all
+	// database work is.
+	const badID = "invalid Last-Event-ID: pass the id of an event this stream sent"
+	var from *event.Position
+	if id := cmp.Or(in.LastEventID, in.LastEventIDQ); id != "" {
+		p, err := event.ParsePosition(id)
+		if err != nil {
+			return nil, huma.Error400BadRequest(badID)
+		}
+		from = &p
+	}
 	user, until, err := s.streamUser(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	info(ctx).user = user
-	var from *event.Position
-	if id := cmp.Or(in.LastEventID, in.LastEventIDQ); id != "" {
-		p, err := event.ParsePosition(id)
-		if err == nil {
-			err = s.Events.Check(ctx, p)
-		}
-		switch {
+	if from != nil {
+		switch err := s.Events.Check(ctx, *from); {
 		case errors.Is(err, event.ErrBadPosition):
-			return nil, huma.Error400BadRequest("invalid Last-Event-ID: pass the id of an event this stream sent")
+			return nil, huma.Error400BadRequest(badID)
 		case err != nil:
 			return nil, unavailable("live updates are starting: retry shortly")
 		}
-		from = &p
 	}
 	stream, err := s.Events.Subscribe(user, from)
 	switch {

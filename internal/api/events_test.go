@@ -283,6 +283,17 @@ func TestEventsResume(t *testing.T) {
 		s.cancel()
 		t.Errorf("a Last-Event-ID from the future: %d, want 400", s.status)
 	}
+	// A malformed id does not use up the ticket it came with.
+	tk := ticket(t, e.Env, alice)
+	if s := subscribe(t, e.URL, "?ticket="+tk+"&last_event_id=not-an-id", ""); s.status != http.StatusBadRequest {
+		s.cancel()
+		t.Errorf("a ticket with a malformed id: %d, want 400", s.status)
+	}
+	if s := subscribe(t, e.URL, "?ticket="+tk, ""); s.status != http.StatusOK {
+		t.Errorf("the same ticket after the 400: %d, want 200", s.status)
+	} else {
+		s.cancel()
+	}
 }
 
 // TestEventsRetention: events older than the retention are pruned, and a
