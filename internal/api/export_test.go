@@ -31,3 +31,6 @@ func EncodeBody(w io.Writer, v any) error { return jsonFormat.Marshal(w, encode(
 func Admit(limit int, wait time.Duration, busy http.Handler) func(http.Handler) http.Handler {
 	return admit(limit, wait, busy)
 }
+
+// LoggedPath is loggedPath, for a test of the access log's redaction alone.
+var LoggedPath = loggedPath

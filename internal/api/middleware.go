@@ -60,8 +60,11 @@ func loggedPath(path string) string {
 	if strings.HasPrefix(path, invitationPaths) {
 		return invitationPaths + "{token}/accept"
 	}
-	if i := strings.Index(strings.ToLower(path), "invitations/"); i >= 0 {
-		return path[:i] + "invitations/{redacted}"
+	const segment = "invitations/"
+	for i := 0; i+len(segment) <= len(path); i++ {
+		if strings.EqualFold(path[i:i+len(segment)], segment) { // byte offsets of path itself: lower-casing may change them
+			return path[:i] + segment + "{redacted}"
+		}
 	}
 	return path
 }
