@@ -254,18 +254,18 @@ func secureHeaders(next http.Handler) http.Handler {
 // It opens no CSRF hole: every write needs an Authorization header, which a
 // browser never adds to a cross-site form post. A body that is not JSON still
 // gets 400. Media types are compared as RFC 9110 says, case-insensitively
-// (Huma compares them as written), and a body declared in a charset other
-// than UTF-8 is refused (415) rather than read as UTF-8.
+// (Huma compares them as written). A body's Content-Type that does not parse
+// (a parameter twice, one without a value) or names a charset that is not
+// UTF-8 (or its ASCII subset) is refused (415) rather than read as UTF-8.
 func formAsJSON(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ct := r.Header.Get("Content-Type"); ct != "" {
+		if ct := r.Header.Get("Content-Type"); ct != "" && r.ContentLength != 0 {
 			mt, params, err := mime.ParseMediaType(ct)
-			if charset, ok := params["charset"]; err == nil && ok && !strings.EqualFold(charset, "utf-8") {
-				writeProblem(w, http.StatusUnsupportedMediaType, "send the body in UTF-8: only charset=utf-8 is read")
+			if charset, ok := params["charset"]; err != nil || ok && !utf8Charsets[strings.ToLower(charset)] {
+				writeProblem(w, http.StatusUnsupportedMediaType, "send the body in UTF-8, with a Content-Type such as application/json")
 				return
 			}
 			switch {
-			case err != nil:
 			case mt == "application/x-www-form-urlencoded":
 				r.Header.Set("Content-Type", "application/json")
 			case mt != ct:
@@ -275,6 +275,10 @@ func formAsJSON(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// utf8Charsets are the charset labels a body read as UTF-8 may carry: UTF-8's
+// own (WHATWG Encoding) and ASCII, a subset of it.
+var utf8Charsets = map[string]bool{"utf-8": true, "utf8": true, "unicode-1-1-utf-8": true, "us-ascii": true, "ascii": true}
 
 // corsFor lets browser apps on origins call the API with bearer tokens:
 // preflights are answered with the methods and headers the API uses, and the

@@ -211,6 +211,8 @@ func TestBadInput4xx(t *testing.T) {
 		{"bad UUID patch", http.MethodPatch, "/v1/todos/x", `{"title":"x"}`, 422, nil},
 		{"text/plain body", http.MethodPost, "/v1/todos", `{"title":"x"}`, 415, []string{"Content-Type", "text/plain"}},
 		{"latin-1 body", http.MethodPost, "/v1/todos", `{"title":"x"}`, 415, []string{"Content-Type", "application/json; charset=latin-1"}},
+		{"charset twice", http.MethodPost, "/v1/todos", `{"title":"x"}`, 415, []string{"Content-Type", "application/json; charset=utf-8; charset=latin1"}},
+		{"a parameter without a value", http.MethodPost, "/v1/todos", `{"title":"x"}`, 415, []string{"Content-Type", "application/json; charset=latin1; x"}},
 		{"body too large", http.MethodPost, "/v1/todos", `{"title":"x","description":"` + strings.Repeat("a", 70<<10) + `"}`, 413, nil},
 	}
 	for _, c := range cases {
@@ -233,10 +235,14 @@ func TestMediaTypesAnyCase(t *testing.T) {
 	e := apitest.New(t)
 	alice := apitest.Token(t, "alice")
 	for _, ct := range []string{"application/JSON", "Application/Json; Charset=UTF-8", "application/x-www-form-urlencoded; charset=utf-8",
-		"APPLICATION/X-WWW-FORM-URLENCODED"} {
+		"APPLICATION/X-WWW-FORM-URLENCODED", "application/json; charset=utf8", "application/json; charset=us-ascii"} {
 		if res := e.Call(t, http.MethodPost, "/v1/todos", alice, `{"title":"x"}`, "Content-Type", ct); res.Status != http.StatusCreated {
 			t.Errorf("Content-Type %s: %d %s", ct, res.Status, res.Body)
 		}
+	}
+	// No body, nothing to read in any charset.
+	if res := e.Call(t, http.MethodGet, "/v1/todos", alice, "", "Content-Type", "application/json; charset=ISO-8859-1"); res.Status != http.StatusOK {
+		t.Errorf("a GET with a Latin-1 Content-Type: %d %s", res.Status, res.Body)
 	}
 }
 
