@@ -70,7 +70,12 @@ func (s *server) singleValued(ctx huma.Context, next func(huma.Context)) {
 		}
 	}
 	for _, p := range op.Parameters {
-		if p.Schema != nil && p.Schema.Type == "array" && p.In != "header" { // a header's list is one line, comma separated: Huma reads only the first
+		if p.Schema != nil && p.Schema.Type == "array" {
+			if values := r.Header.Values(p.Name); p.In == "header" && len(values) > 1 {
+				// One list sent on several lines is one list (RFC 9110
+				// section 5.3); Huma would read the first line only.
+				r.Header.Set(p.Name, strings.Join(values, ", "))
+			}
 			continue
 		}
 		if p.In == "query" && len(query[p.Name]) > 1 || p.In == "header" && len(r.Header.Values(p.Name)) > 1 {
