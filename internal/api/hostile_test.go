@@ -324,6 +324,51 @@ func TestFraming400(t *testing.T) {
 	}
 }
 
+// TestRefusedUploadIsAnswered: a client still sending a body too large gets
+// its 413, not a reset: the server reads and drops the rest for a while
+// before it closes (closing with bytes unread makes the kernel reset the
+// connection, and the answer can be lost).
+func TestRefusedUploadIsAnswered(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	const size = 200 << 10
+	for _, chunked := range []bool{false, true} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(time.Minute)) // a guard against a hang
+		framing, want := fmt.Sprintf("Content-Length: %d", size), "HTTP/1.1 413 "
+		if chunked {
+			framing, want = "Transfer-Encoding: chunked", "HTTP/1.1 400 "
+		}
+		// The upload, 8 KB at a time, as a client that reads the answer only
+		// once it has sent its body (curl, Python's http.client) sends it.
+		sent := make(chan error, 1)
+		go func() {
+			_, err := io.WriteString(conn, "POST /v1/todos HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer "+apitest.Token(t, "alice")+
+				"\r\nContent-Type: application/json\r\n"+framing+"\r\n\r\n")
+			piece := strings.Repeat("a", 8<<10)
+			if chunked {
+				piece = fmt.Sprintf("%x\r\n%s\r\n", len(piece), piece)
+			}
+			for i := 0; err == nil && i < size/(8<<10); i++ {
+				_, err = io.WriteString(conn, piece)
+				time.Sleep(2 * time.Millisecond)
+			}
+			sent <- err
+		}()
+		if err := <-sent; err != nil {
+			t.Errorf("chunked %t: the upload was cut off: %v", chunked, err)
+		}
+		got, err := io.ReadAll(conn)
+		conn.Close()
+		if !strings.HasPrefix(string(got), want) {
+			t.Errorf("chunked %t: got %q (%v), want %s", chunked, got, err, want)
+		}
+	}
+}
+
 // TestHeaderLimit431: exactly 16 KB of request line and headers, as sent,
 // is served; one byte more is a problem+json 431, from the API up to
 // MaxHeaderBytes and from Go's server (rewritten by ProblemListener) past it.

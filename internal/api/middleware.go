@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"mime"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -165,9 +166,9 @@ func headerBytes(r *http.Request) int {
 //     than its Content-Length, the client gone or too slow (400).
 //
 // After a refused body the connection is closed, as its bytes are not read:
-// at once, once the answer is sent, so that Go's server does not try to read
-// past a body it cannot frame (a "chunked" one that is not) for as long as
-// its read timeout.
+// by framing itself, once the answer is sent (lingerClose), so that Go's
+// server does not try to read past a body it cannot frame (a "chunked" one
+// that is not) for as long as its read timeout.
 func framing(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		refuse := func(status int, detail string) {
@@ -176,7 +177,7 @@ func framing(next http.Handler) http.Handler {
 			rc := http.NewResponseController(w)
 			if rc.Flush() == nil {
 				if conn, _, err := rc.Hijack(); err == nil { // HTTP/1 only; HTTP/2 frames its own bodies
-					_ = conn.Close()
+					go lingerClose(conn)
 				}
 			}
 		}
@@ -201,6 +202,25 @@ func framing(next http.Handler) http.Handler {
 }
 
 var bodyTooLarge = fmt.Sprintf("the body is larger than %d bytes", maxBodyBytes)
+
+// A connection closed with request bytes still unread is reset by the
+// kernel, and a client still sending its body may never read the answer.
+// lingerClose ends one whose answer has been sent: it says so (FIN), reads
+// and drops what the client still sends, for at most lingerFor or
+// lingerBytes, then closes, as a lingering close does in web servers.
+const (
+	lingerFor   = 2 * time.Second
+	lingerBytes = 1 << 20
+)
+
+func lingerClose(conn net.Conn) {
+	defer conn.Close()
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(lingerFor))
+	_, _ = io.Copy(io.Discard, io.LimitReader(conn, lingerBytes))
+}
 
 // refusedUnread is why framing refuses r without reading its body, if it
 // does (else status 0), in the order framing checks: a Transfer-Encoding,
