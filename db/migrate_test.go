@@ -346,6 +346,10 @@ func TestPersonalListMigration(t *testing.T) {
 	if role("ivan") != "owner" || role("kara") != "owner" {
 		t.Errorf("up: ivan %s, kara %s in their personal lists, want both owners again", role("ivan"), role("kara"))
 	}
+	var told int
+	if err := admin.QueryRow(ctx, `SELECT count(*) FROM events WHERE member_id = 'ivan' AND kind = 'member.added'`).Scan(&told); err != nil || told != 1 {
+		t.Errorf("up: %d member.added events for ivan (%v), want 1: his client was told of his removal", told, err)
+	}
 	if err := exec(`DELETE FROM list_members WHERE user_id = 'ivan'`); err == nil || !strings.Contains(err.Error(), "TD002") {
 		t.Errorf("up: removing ivan from his personal list: %v, want TD002", err)
 	}

@@ -29,9 +29,12 @@ END
 $$;
 
 -- Heal what the rule would have prevented: a person already removed from
--- their own personal list is its owner again.
+-- their own personal list is its owner again. added_by names this migration,
+-- so the membership events go out (member.added: the person's client, told of
+-- their removal, learns the list is back; a list's creator adding
+-- themselves would send none).
 INSERT INTO list_members (list_id, user_id, role, added_by)
-SELECT l.id, l.personal_of, 'owner', l.personal_of FROM lists l
+SELECT l.id, l.personal_of, 'owner', 'migration 000009' FROM lists l
 WHERE l.personal_of IS NOT NULL
   AND NOT EXISTS (SELECT FROM list_members m WHERE m.list_id = l.id AND m.user_id = l.personal_of)
 ON CONFLICT (list_id, user_id) DO NOTHING;
