@@ -19,18 +19,26 @@ ALTER TABLE list_members
     ALTER COLUMN joined_snapshot SET DEFAULT pg_current_snapshot(),
     ALTER COLUMN joined_txid SET DEFAULT pg_current_xact_id();
 
--- Whether a change to list written by transaction writer came after the
--- caller joined the list (NULL if they are not a member), for the policy on
--- events (policies/events.sql). It reads list_members as its owner, as
--- app.my_lists does.
-CREATE FUNCTION app.after_joining(list uuid, writer xid8) RETURNS boolean
+-- The caller's memberships for the policy on events (policies/events.sql):
+-- {list_id: [joined_snapshot, joined_txid]}, read once per statement (the
+-- policy calls it in a scalar subquery: an InitPlan), as its owner, as
+-- app.my_lists does; the policy then judges each row inline. A membership
+-- whose joined_txid the database has not handed out yet was written in
+-- another cluster (a dump restored elsewhere): it counts as one from before
+-- this migration, rather than hiding every new event from its member.
+CREATE FUNCTION app.my_joinings() RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
+DECLARE
+    next xid8 := pg_snapshot_xmax(pg_current_snapshot());
 BEGIN
-    RETURN (SELECT writer = m.joined_txid OR NOT pg_visible_in_snapshot(writer, m.joined_snapshot)
-            FROM public.list_members m
-            WHERE m.list_id = list AND m.user_id = NULLIF(current_setting('app.user_id', true), ''));
+    RETURN coalesce((
+        SELECT jsonb_object_agg(m.list_id::text,
+                   CASE WHEN m.joined_txid < next THEN jsonb_build_array(m.joined_snapshot::text, m.joined_txid::text)
+                        ELSE '["1:1:", "0"]'::jsonb END)
+        FROM public.list_members m
+        WHERE m.user_id = NULLIF(current_setting('app.user_id', true), '')), '{}');
 END
 $$;
-REVOKE ALL ON FUNCTION app.after_joining(uuid, xid8) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app.after_joining(uuid, xid8) TO todo_app;
+REVOKE ALL ON FUNCTION app.my_joinings() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.my_joinings() TO todo_app;

@@ -5,17 +5,23 @@
 -- the API reads each affected subscriber's events with one query as that
 -- subscriber and delivers exactly the rows it gets. An event of a list is seen
 -- by whoever is a member of that list when it is delivered (app.my_lists, as
--- for todos), if it came after they joined (app.after_joining: a new or
--- returning member gets none of the list's history, migration 000008), and a
--- membership event also by the member it concerns: a person removed from a
--- list gets the event of their removal and nothing of the list after it; a
--- delete is seen by the members who could see the todo. app.after_joining
--- runs only for rows of the caller's lists (the AND checks the array first).
+-- for todos), if it came after they joined, and a membership event also by
+-- the member it concerns: a person removed from a list gets the event of
+-- their removal and nothing of the list after it; a delete is seen by the
+-- members who could see the todo.
+--
+-- "After they joined" (migration 000008): the event's writing transaction
+-- (txid) is the one that made the membership, or had not committed in the
+-- snapshot the membership row was written in. So a new or returning member
+-- gets none of the list's history, and every change committed after they
+-- joined. app.my_joinings() gives the caller's [snapshot, txid] per list
+-- once per statement (an InitPlan); each row is then judged inline.
 
 CREATE POLICY events_select_member ON events
     FOR SELECT TO todo_app
     USING ((list_id = ANY (ARRAY(SELECT app.my_lists('{owner,editor,viewer}')))
-            AND app.after_joining(list_id, txid))
+            AND (txid = ((SELECT app.my_joinings()) -> list_id::text ->> 1)::xid8
+                 OR NOT pg_visible_in_snapshot(txid, ((SELECT app.my_joinings()) -> list_id::text ->> 0)::pg_snapshot)))
            OR member_id = NULLIF(current_setting('app.user_id', true), ''));
 
 CREATE POLICY events_auditor_read ON events
