@@ -19,13 +19,33 @@ ALTER TABLE list_members
     ALTER COLUMN joined_snapshot SET DEFAULT pg_current_snapshot(),
     ALTER COLUMN joined_txid SET DEFAULT pg_current_xact_id();
 
--- The caller's memberships for the policy on events (policies/events.sql):
--- {list_id: [joined_snapshot, joined_txid]}, read once per statement (the
--- policy calls it in a scalar subquery: an InitPlan), as its owner, as
--- app.my_lists does; the policy then judges each row inline. A membership
--- whose joined_txid the database has not handed out yet was written in
--- another cluster (a dump restored elsewhere): it counts as one from before
--- this migration, rather than hiding every new event from its member.
+-- The caller's memberships, for the policy on events (policies/events.sql),
+-- read once per statement (the policy calls each in a scalar subquery: an
+-- InitPlan, run only if a row needs it), as their owner, as app.my_lists
+-- does:
+--   app.my_latest_joining(): the highest xmax of the caller's joining
+--     snapshots: an event written by a transaction at or above it came after
+--     every joining of theirs, the usual case, decided without the map;
+--   app.my_joinings(): {list_id: snapshot}, each joining snapshot with the
+--     joining transaction itself counted as running (so its events are
+--     "after"); pg_visible_in_snapshot(txid, it) then means "before".
+-- A membership whose joined_txid the database has not handed out yet was
+-- written in another cluster (a dump restored elsewhere): it counts as one
+-- from before this migration, rather than hiding every new event from its
+-- member.
+CREATE FUNCTION app.my_latest_joining() RETURNS xid8
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    next xid8 := pg_snapshot_xmax(pg_current_snapshot());
+BEGIN
+    RETURN (SELECT max(pg_snapshot_xmax(m.joined_snapshot)) FROM public.list_members m
+            WHERE m.user_id = NULLIF(current_setting('app.user_id', true), '') AND m.joined_txid < next);
+END
+$$;
+REVOKE ALL ON FUNCTION app.my_latest_joining() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.my_latest_joining() TO todo_app;
+
 CREATE FUNCTION app.my_joinings() RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
@@ -33,9 +53,13 @@ DECLARE
     next xid8 := pg_snapshot_xmax(pg_current_snapshot());
 BEGIN
     RETURN coalesce((
-        SELECT jsonb_object_agg(m.list_id::text,
-                   CASE WHEN m.joined_txid < next THEN jsonb_build_array(m.joined_snapshot::text, m.joined_txid::text)
-                        ELSE '["1:1:", "0"]'::jsonb END)
+        SELECT jsonb_object_agg(m.list_id::text, CASE
+            WHEN m.joined_txid >= next THEN '1:1:'
+            WHEN m.joined_txid = '0' OR m.joined_txid >= pg_snapshot_xmax(m.joined_snapshot) THEN m.joined_snapshot::text
+            ELSE format('%s:%s:%s', pg_snapshot_xmin(m.joined_snapshot), pg_snapshot_xmax(m.joined_snapshot),
+                        array_to_string(ARRAY(SELECT x FROM pg_snapshot_xip(m.joined_snapshot) x
+                                              UNION SELECT m.joined_txid ORDER BY 1), ','))
+            END)
         FROM public.list_members m
         WHERE m.user_id = NULLIF(current_setting('app.user_id', true), '')), '{}');
 END

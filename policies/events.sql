@@ -14,14 +14,16 @@
 -- (txid) is the one that made the membership, or had not committed in the
 -- snapshot the membership row was written in. So a new or returning member
 -- gets none of the list's history, and every change committed after they
--- joined. app.my_joinings() gives the caller's [snapshot, txid] per list
--- once per statement (an InitPlan); each row is then judged inline.
+-- joined. An event written at or above app.my_latest_joining() came after
+-- all the caller's joinings (a stream's usual case); only older ones are
+-- looked up in app.my_joinings(), {list: snapshot}, which is then built once
+-- for the statement (InitPlans run when first needed, and OR stops early).
 
 CREATE POLICY events_select_member ON events
     FOR SELECT TO todo_app
     USING ((list_id = ANY (ARRAY(SELECT app.my_lists('{owner,editor,viewer}')))
-            AND (txid = ((SELECT app.my_joinings()) -> list_id::text ->> 1)::xid8
-                 OR NOT pg_visible_in_snapshot(txid, ((SELECT app.my_joinings()) -> list_id::text ->> 0)::pg_snapshot)))
+            AND (txid >= (SELECT app.my_latest_joining())
+                 OR NOT pg_visible_in_snapshot(txid, ((SELECT app.my_joinings()) ->> list_id::text)::pg_snapshot)))
            OR member_id = NULLIF(current_setting('app.user_id', true), ''));
 
 CREATE POLICY events_auditor_read ON events

@@ -106,7 +106,7 @@ SELECT is_empty($$
 -- policies and joining need; nobody else may run any of them directly.
 SELECT schema_privs_are('app', 'todo_app', ARRAY['USAGE'], 'todo_app may use schema app, not create in it');
 SELECT schema_privs_are('app', 'public', ARRAY[]::text[], 'PUBLIC has nothing on schema app');
-SELECT functions_are('app', ARRAY['my_lists', 'my_joinings', 'accept_invitation', 'personal_list', 'keep_an_owner',
+SELECT functions_are('app', ARRAY['my_lists', 'my_joinings', 'my_latest_joining', 'accept_invitation', 'personal_list', 'keep_an_owner',
     'add_creator_as_owner', 'default_to_personal_list',
     'record_todo_event', 'record_list_event', 'event_changes', 'event_horizon', 'prune_events', 'redeem_event_ticket']);
 SELECT results_eq($$
@@ -114,8 +114,8 @@ SELECT results_eq($$
     WHERE p.pronamespace IN ('app'::regnamespace, 'audit'::regnamespace) AND has_function_privilege('todo_app', p.oid, 'EXECUTE')
     ORDER BY 1$$,
     ARRAY['app.accept_invitation(bytea)', 'app.event_changes(xid8,bigint)', 'app.event_horizon()', 'app.my_joinings()',
-          'app.my_lists(text[])', 'app.prune_events(interval)', 'app.redeem_event_ticket(bytea)'],
-    'todo_app may execute app.my_lists, app.my_joinings, app.accept_invitation and the event functions, and no other function of app or audit');
+          'app.my_latest_joining()', 'app.my_lists(text[])', 'app.prune_events(interval)', 'app.redeem_event_ticket(bytea)'],
+    'todo_app may execute app.my_lists, app.my_joinings, app.my_latest_joining, app.accept_invitation and the event functions, and no other function of app or audit');
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_proc p
     WHERE p.pronamespace IN ('app'::regnamespace, 'audit'::regnamespace)
