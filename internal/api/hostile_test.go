@@ -369,6 +369,27 @@ func TestRefusedUploadIsAnswered(t *testing.T) {
 	}
 }
 
+// TestStalledBodyIsAnswered: a body that stops arriving short of its
+// Content-Length, the client still there, gets its 400 when the server's
+// read timeout (30 s) ends it, though the write timeout has ended too.
+func TestStalledBodyIsAnswered(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Minute)) // a guard against a hang
+	body := `{"title":"x"}`
+	if _, err := io.WriteString(conn, "POST /v1/todos HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer "+apitest.Token(t, "alice")+
+		"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"+body); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(conn)
+	wantRawProblem(t, fmt.Sprintf("a stalled body (%v)", err), string(got), http.StatusBadRequest)
+}
+
 // TestHeaderLimit431: exactly 16 KB of request line and headers, as sent,
 // is served; one byte more is a problem+json 431, from the API up to
 // MaxHeaderBytes and from Go's server (rewritten by ProblemListener) past it.

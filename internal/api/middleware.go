@@ -172,9 +172,13 @@ func headerBytes(r *http.Request) int {
 func framing(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		refuse := func(status int, detail string) {
+			rc := http.NewResponseController(w)
+			// A body that stopped arriving fails at the server's ReadTimeout,
+			// when its WriteTimeout (the same) has passed too: the answer
+			// gets a deadline of its own.
+			_ = rc.SetWriteDeadline(time.Now().Add(lingerFor))
 			w.Header().Set("Connection", "close")
 			writeProblem(w, status, detail)
-			rc := http.NewResponseController(w)
 			if rc.Flush() == nil {
 				if conn, _, err := rc.Hijack(); err == nil { // HTTP/1 only; HTTP/2 frames its own bodies
 					go lingerClose(conn)
