@@ -107,3 +107,20 @@ func TestConflict409(t *testing.T) {
 	s := newStubServer(t, echoStore{err: todo.ErrConflict})
 	problemOf(t, s.do(http.MethodPost, "/v1/todos", `{"title":"x"}`), http.StatusConflict)
 }
+
+// TestRefusalsAreCounted: answers given before any operation (a path or
+// method that routes nowhere, a body refused by framing or by its
+// Content-Type) are counted too, as operation "none".
+func TestRefusalsAreCounted(t *testing.T) {
+	t.Parallel()
+	s := newStubServer(t, echoStore{})
+	s.do(http.MethodGet, "/nowhere", "")
+	s.do(http.MethodPut, "/v1/todos", `{"title":"x"}`)
+	s.do(http.MethodPost, "/v1/todos", `{"title":"`+strings.Repeat("a", 70<<10)+`"}`)
+	s.do(http.MethodPost, "/v1/todos", `{"title":"x"}`, "Content-Type", "application/json; charset=latin1")
+	for _, status := range []string{"404", "405", "413", "415"} {
+		if n := s.requestsCounted(t, "none", status); n != 1 {
+			t.Errorf("status %s: counted %d times, want once", status, n)
+		}
+	}
+}

@@ -33,6 +33,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// noOperation is the operation label of a request answered before it
+// reached one: a body or header refused (413, 400, 415, 431), a path or
+// method that routes nowhere (404, 405), the probes and /metrics.
+const noOperation = "none"
+
 // requestInfo is filled in while a request is served and read by the access
 // log: who (after authentication) and which operation.
 type requestInfo struct {

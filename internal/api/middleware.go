@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,13 +24,16 @@ import (
 
 // accessLog writes one structured line per request: id, user, operation,
 // method, path, status, duration; never a header (so never a token) or body.
-func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+func accessLog(logger *slog.Logger, metrics *Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			start := arrival(r)
 			ri := &requestInfo{}
 			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
+			if ri.operation == "" && metrics != nil { // answered before any operation (observe counts those)
+				metrics.requests.WithLabelValues(noOperation, strconv.Itoa(ww.Status())).Observe(time.Since(start).Seconds())
+			}
 			if !logger.Enabled(r.Context(), slog.LevelInfo) {
 				return
 			}

@@ -86,7 +86,7 @@ func newServer(deps Deps) *server {
 	// (nosniff, CORS...), the 503 of a request that waited too long for its
 	// turn included. recoverProblem comes after them: a 500 keeps those
 	// headers and drops the rest.
-	answer := chi.Chain(requestID, accessLog(deps.Logger), secureHeaders, corsFor(deps.CORSOrigins))
+	answer := chi.Chain(requestID, accessLog(deps.Logger, deps.Metrics), secureHeaders, corsFor(deps.CORSOrigins))
 	router.Use(answer...)
 	router.Use(deadline, recoverProblem(deps.Logger), framing, formAsJSON)
 	router.NotFound(notFound)
