@@ -29,12 +29,17 @@ ALTER TABLE list_members
 --   app.my_joinings(): {list_id: snapshot}, each joining snapshot with the
 --     joining transaction itself counted as running (so its events are
 --     "after"); pg_visible_in_snapshot(txid, it) then means "before".
+-- Both are VOLATILE, like app.my_lists: each reads with a fresh snapshot, and
+-- the policy runs them in the order my_lists, my_latest_joining,
+-- my_joinings, so a membership committed while a statement runs, if my_lists
+-- sees it, is seen by the other two as well (a STABLE one would read the
+-- statement's older snapshot, miss it, and let that list's history through).
 -- A membership whose joined_txid the database has not handed out yet was
 -- written in another cluster (a dump restored elsewhere): it counts as one
 -- from before this migration, rather than hiding every new event from its
 -- member.
 CREATE FUNCTION app.my_latest_joining() RETURNS xid8
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
     next xid8 := pg_snapshot_xmax(pg_current_snapshot());
@@ -47,7 +52,7 @@ REVOKE ALL ON FUNCTION app.my_latest_joining() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.my_latest_joining() TO todo_app;
 
 CREATE FUNCTION app.my_joinings() RETURNS jsonb
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
     next xid8 := pg_snapshot_xmax(pg_current_snapshot());
@@ -56,7 +61,7 @@ BEGIN
         SELECT jsonb_object_agg(m.list_id::text, CASE
             WHEN m.joined_txid >= next THEN '1:1:'
             WHEN m.joined_txid = '0' OR m.joined_txid >= pg_snapshot_xmax(m.joined_snapshot) THEN m.joined_snapshot::text
-            ELSE format('%s:%s:%s', pg_snapshot_xmin(m.joined_snapshot), pg_snapshot_xmax(m.joined_snapshot),
+            ELSE format('%s:%s:%s', least(pg_snapshot_xmin(m.joined_snapshot), m.joined_txid), pg_snapshot_xmax(m.joined_snapshot),
                         array_to_string(ARRAY(SELECT x FROM pg_snapshot_xip(m.joined_snapshot) x
                                               UNION SELECT m.joined_txid ORDER BY 1), ','))
             END)
